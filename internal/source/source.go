@@ -1,0 +1,74 @@
+// Package source names the NDJSON inputs of an upload: the files of a local
+// folder or the objects of a bucket, each opened as a stream.
+package source
+
+import (
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// File is one NDJSON input.
+type File struct {
+	// Name is how messages and the failure log call the file: a path
+	// relative to the input folder, or an object key.
+	Name string
+	// Size is the stored size in bytes (compressed for .gz).
+	Size int64
+	// Err, when set, says why the file was found but cannot be read; it is
+	// reported and the rest of the input goes on.
+	Err error
+	// Open returns the stored bytes. Use OpenNDJSON to undo gzip.
+	Open func(ctx context.Context) (io.ReadCloser, error)
+}
+
+// Gzipped reports whether the file's name says it is gzip-compressed.
+func (f File) Gzipped() bool { return strings.HasSuffix(f.Name, ".gz") }
+
+// Source lists the inputs of an upload.
+type Source interface {
+	// String names the source for people: a folder or s3://bucket/prefix.
+	String() string
+	// List returns the *.ndjson and *.ndjson.gz inputs, sorted by name.
+	List(ctx context.Context) ([]File, error)
+}
+
+// IsNDJSON reports whether a file or object name is one an upload reads.
+func IsNDJSON(name string) bool {
+	return strings.HasSuffix(name, ".ndjson") || strings.HasSuffix(name, ".ndjson.gz")
+}
+
+// OpenNDJSON opens f and returns its NDJSON text, decompressing .gz files.
+func OpenNDJSON(ctx context.Context, f File) (io.ReadCloser, error) {
+	if f.Err != nil {
+		return nil, f.Err
+	}
+	rc, err := f.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !f.Gzipped() {
+		return rc, nil
+	}
+	zr, err := gzip.NewReader(rc)
+	if err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("%s: not a gzip file: %w", f.Name, err)
+	}
+	return &gzipFile{Reader: zr, under: rc}, nil
+}
+
+type gzipFile struct {
+	*gzip.Reader
+	under io.Closer
+}
+
+func (g *gzipFile) Close() error {
+	err := g.Reader.Close()
+	if cerr := g.under.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

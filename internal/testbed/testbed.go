@@ -1,0 +1,167 @@
+// Package testbed gives integration tests the endpoints of the project's
+// test bed: a real HAPI FHIR server and a real MinIO on 127.0.0.1, started
+// by scripts/testbed. Tests fail, never skip, when it cannot be had.
+package testbed
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Bed is one running test bed.
+type Bed struct {
+	FHIRBaseURL    string
+	MinIOEndpoint  string
+	MinIOAccessKey string
+	MinIOSecretKey string
+	// AuthUser and AuthPassword are set for a HAPI server with Basic auth on.
+	AuthUser, AuthPassword string
+}
+
+// Settings say which test bed to start. The zero value is the default bed:
+// HAPI with its shipped defaults and MinIO.
+type Settings struct {
+	Name string   // a short name; each name is its own bed, on its own ports
+	Env  []string // extra settings for scripts/testbed, e.g. HAPI_AUTH_USER=u
+	// Services is "hapi minio" by default.
+	Services string
+}
+
+var (
+	mu   sync.Mutex
+	beds = map[string]*Bed{}
+	errs = map[string]error{}
+)
+
+// Default returns the default test bed. When the environment already names
+// one (FHIR_BASE_URL and MINIO_ENDPOINT, as `eval "$(scripts/testbed up)"`
+// sets them), that one is used; otherwise scripts/testbed starts it.
+func Default(t testing.TB) *Bed {
+	t.Helper()
+	if u, m := os.Getenv("FHIR_BASE_URL"), os.Getenv("MINIO_ENDPOINT"); u != "" && m != "" {
+		return &Bed{
+			FHIRBaseURL:    u,
+			MinIOEndpoint:  m,
+			MinIOAccessKey: os.Getenv("MINIO_ACCESS_KEY"),
+			MinIOSecretKey: os.Getenv("MINIO_SECRET_KEY"),
+		}
+	}
+	return Start(t, Settings{Name: "default"})
+}
+
+// WithAuth returns a HAPI-only test bed with HTTP Basic auth switched on.
+func WithAuth(t testing.TB) *Bed {
+	t.Helper()
+	b := Start(t, Settings{
+		Name:     "auth",
+		Services: "hapi",
+		Env:      []string{"HAPI_AUTH_USER=tester", "HAPI_AUTH_PASSWORD=s3cret-testbed-pass"},
+	})
+	c := *b
+	c.AuthUser, c.AuthPassword = "tester", "s3cret-testbed-pass"
+	return &c
+}
+
+// ports gives each named bed its own pair of ports, away from the defaults
+// a developer's demo uses.
+var ports = map[string][2]int{
+	"default": {18080, 19000},
+	"auth":    {18081, 19001},
+	"file":    {18082, 19002},
+	"custom":  {18083, 19003},
+}
+
+// Start brings up (or finds running) the bed named s.Name and returns its
+// endpoints. The bed stays up for later tests; scripts/test stops it.
+func Start(t testing.TB, s Settings) *Bed {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if b, ok := beds[s.Name]; ok {
+		return b
+	}
+	if err, ok := errs[s.Name]; ok {
+		t.Fatalf("test bed %q: %v", s.Name, err)
+	}
+	b, err := start(s)
+	if err != nil {
+		errs[s.Name] = err
+		t.Fatalf("test bed %q: %v", s.Name, err)
+	}
+	beds[s.Name] = b
+	return b
+}
+
+func start(s Settings) (*Bed, error) {
+	p, ok := ports[s.Name]
+	if !ok {
+		return nil, fmt.Errorf("no ports assigned to test bed %q", s.Name)
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(root, "scripts", "testbed"), "up")
+	cmd.Env = append(os.Environ(),
+		fmt.Sprintf("HAPI_PORT=%d", p[0]), fmt.Sprintf("MINIO_PORT=%d", p[1]))
+	if s.Services != "" {
+		cmd.Env = append(cmd.Env, "TESTBED_SERVICES="+s.Services)
+	}
+	cmd.Env = append(cmd.Env, s.Env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("scripts/testbed up: %v\n%s", err, stderr.String())
+	}
+	vars := parseExports(stdout.String())
+	return &Bed{
+		FHIRBaseURL:    vars["FHIR_BASE_URL"],
+		MinIOEndpoint:  vars["MINIO_ENDPOINT"],
+		MinIOAccessKey: vars["MINIO_ACCESS_KEY"],
+		MinIOSecretKey: vars["MINIO_SECRET_KEY"],
+	}, nil
+}
+
+// parseExports reads the "export NAME='value'" lines scripts/testbed prints.
+func parseExports(out string) map[string]string {
+	vars := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		line := strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export ")
+		name, value, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		vars[name] = strings.Trim(value, "'")
+	}
+	return vars
+}
+
+// RepoRoot returns the folder holding go.mod, from the test's working folder up.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working folder")
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,191 @@
+package testbed.hapi;
+
+import ca.uhn.fhir.batch2.jobs.imprt.BulkDataImportProvider;
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.context.support.IValidationSupport;
+import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
+import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
+import ca.uhn.fhir.jpa.config.JpaConfig;
+import ca.uhn.fhir.jpa.config.util.HapiEntityManagerFactoryUtil;
+import ca.uhn.fhir.jpa.model.config.PartitionSettings;
+import ca.uhn.fhir.jpa.model.config.SubscriptionSettings;
+import ca.uhn.fhir.jpa.provider.JpaCapabilityStatementProvider;
+import ca.uhn.fhir.jpa.provider.JpaSystemProvider;
+import ca.uhn.fhir.jpa.search.DatabaseBackedPagingProvider;
+import ca.uhn.fhir.rest.api.EncodingEnum;
+import ca.uhn.fhir.rest.server.RestfulServer;
+import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
+import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
+import jakarta.persistence.EntityManagerFactory;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Primary;
+import org.springframework.context.event.EventListener;
+import org.springframework.core.env.Environment;
+import org.springframework.orm.jpa.JpaTransactionManager;
+import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
+import org.springframework.transaction.annotation.EnableTransactionManagement;
+
+import java.util.Map;
+import javax.sql.DataSource;
+
+@Configuration
+@EnableTransactionManagement
+public class HapiServerConfig {
+
+	public static final String FHIR_PATH = "/fhir";
+
+	// ---- storage settings -------------------------------------------------------------------
+
+	@Bean
+	public JpaStorageSettings storageSettings() {
+		JpaStorageSettings s = new JpaStorageSettings();
+
+		String strategy = Settings.env("HAPI_CLIENT_ID_STRATEGY", "ALPHANUMERIC").toUpperCase();
+		switch (strategy) {
+			case "ALPHANUMERIC":
+				s.setResourceClientIdStrategy(JpaStorageSettings.ClientIdStrategyEnum.ALPHANUMERIC);
+				break;
+			case "ANY":
+				// Numeric client ids would collide with sequential server ids, so HAPI requires UUIDs.
+				s.setResourceClientIdStrategy(JpaStorageSettings.ClientIdStrategyEnum.ANY);
+				s.setResourceServerIdStrategy(JpaStorageSettings.IdStrategyEnum.UUID);
+				break;
+			default:
+				throw new IllegalArgumentException("HAPI_CLIENT_ID_STRATEGY must be ALPHANUMERIC or ANY, got: " + strategy);
+		}
+
+		boolean integrity = Settings.envBool("HAPI_REFERENTIAL_INTEGRITY", true);
+		s.setEnforceReferentialIntegrityOnWrite(integrity);
+		s.setEnforceReferentialIntegrityOnDelete(integrity);
+		s.setAutoCreatePlaceholderReferenceTargets(Settings.envBool("HAPI_AUTO_CREATE_PLACEHOLDERS", false));
+
+		// Conditional references such as "Practitioner?identifier=sys|val" (HAPI default: on).
+		s.setAllowInlineMatchUrlReferences(true);
+
+		// Test resets: $expunge (incl. expungeEverything) and conditional deletes of many resources.
+		s.setExpungeEnabled(true);
+		s.setDeleteExpungeEnabled(true);
+		s.setAllowMultipleDelete(true);
+		return s;
+	}
+
+	@Bean
+	public PartitionSettings partitionSettings() {
+		return new PartitionSettings(); // partitioning off
+	}
+
+	@Bean
+	public SubscriptionSettings subscriptionSettings() {
+		return new SubscriptionSettings(); // no subscription types enabled
+	}
+
+	// ---- JPA --------------------------------------------------------------------------------
+
+	/** HAPI's own factory (its Hibernate contributors and defaults) on Boot's H2 data source. */
+	@Bean
+	@Primary
+	public LocalContainerEntityManagerFactoryBean entityManagerFactory(
+			ConfigurableListableBeanFactory beanFactory,
+			FhirContext fhirContext,
+			JpaStorageSettings storageSettings,
+			DataSource dataSource) {
+		LocalContainerEntityManagerFactoryBean emf =
+				HapiEntityManagerFactoryUtil.newEntityManagerFactory(beanFactory, fhirContext, storageSettings);
+		emf.setPersistenceUnitName("HAPI_PU");
+		emf.setDataSource(dataSource);
+		Map<String, Object> props = emf.getJpaPropertyMap();
+		props.put("hibernate.dialect", "ca.uhn.fhir.jpa.model.dialect.HapiFhirH2Dialect");
+		props.put("hibernate.hbm2ddl.auto", "update");
+		props.put("hibernate.search.enabled", "false");
+		props.put("hibernate.format_sql", "false");
+		props.put("hibernate.show_sql", "false");
+		props.put("hibernate.jdbc.batch_size", "20");
+		props.put("hibernate.cache.use_query_cache", "false");
+		props.put("hibernate.cache.use_second_level_cache", "false");
+		props.put("hibernate.cache.use_structured_entries", "false");
+		props.put("hibernate.cache.use_minimal_puts", "false");
+		return emf;
+	}
+
+	@Bean
+	@Primary
+	public JpaTransactionManager transactionManager(EntityManagerFactory entityManagerFactory) {
+		return new JpaTransactionManager(entityManagerFactory);
+	}
+
+	// ---- REST server ------------------------------------------------------------------------
+
+	@Bean
+	public RestfulServer restfulServer(
+			FhirContext fhirContext,
+			IFhirSystemDao<?, ?> systemDao,
+			JpaSystemProvider<?, ?> systemProvider,
+			ResourceProviderFactory resourceProviders,
+			JpaStorageSettings storageSettings,
+			ISearchParamRegistry searchParamRegistry,
+			@Qualifier(JpaConfig.JPA_VALIDATION_SUPPORT_CHAIN) IValidationSupport validationSupport,
+			DatabaseBackedPagingProvider pagingProvider,
+			BulkDataImportProvider bulkDataImportProvider) {
+		RestfulServer server = new RestfulServer(fhirContext);
+		server.registerProviders(resourceProviders.createProviders());
+		server.registerProvider(systemProvider); // POST [base] batch/transaction, $expunge, ...
+		server.registerProvider(bulkDataImportProvider); // POST [base]/$import
+		JpaCapabilityStatementProvider capabilities = new JpaCapabilityStatementProvider(
+				server, systemDao, storageSettings, searchParamRegistry, validationSupport);
+		capabilities.setImplementationDescription("HAPI FHIR R4 test server (minio-to-fhir testbed)");
+		server.setServerConformanceProvider(capabilities);
+		server.setPagingProvider(pagingProvider);
+		server.setDefaultResponseEncoding(EncodingEnum.JSON);
+		return server;
+	}
+
+	@Bean
+	public ServletRegistrationBean<RestfulServer> fhirServlet(RestfulServer restfulServer) {
+		ServletRegistrationBean<RestfulServer> reg = new ServletRegistrationBean<>(restfulServer, FHIR_PATH + "/*");
+		reg.setName("fhirServlet");
+		reg.setLoadOnStartup(1);
+		return reg;
+	}
+
+	/** Basic auth on everything under /fhir when HAPI_AUTH_USER and HAPI_AUTH_PASSWORD are both set. */
+	@Bean
+	public FilterRegistrationBean<BasicAuthFilter> basicAuthFilter() {
+		String user = Settings.env("HAPI_AUTH_USER", null);
+		String password = System.getenv("HAPI_AUTH_PASSWORD");
+		boolean on = user != null && password != null && !password.isEmpty();
+		FilterRegistrationBean<BasicAuthFilter> reg =
+				new FilterRegistrationBean<>(new BasicAuthFilter(on ? user : "", on ? password : ""));
+		reg.addUrlPatterns(FHIR_PATH, FHIR_PATH + "/*");
+		reg.setOrder(Integer.MIN_VALUE + 100);
+		reg.setEnabled(on);
+		return reg;
+	}
+
+	// ---- one line on stdout when ready -------------------------------------------------------
+
+	@EventListener
+	public void onReady(ApplicationReadyEvent event) {
+		Environment env = event.getApplicationContext().getEnvironment();
+		String port = env.getProperty("local.server.port", env.getProperty("server.port", "8080"));
+		String address = env.getProperty("server.address", "127.0.0.1");
+		double secs = (System.nanoTime() - HapiTestServer.START_NANOS) / 1e9;
+		boolean auth = Settings.env("HAPI_AUTH_USER", null) != null && System.getenv("HAPI_AUTH_PASSWORD") != null;
+		System.out.printf(
+				"HAPI FHIR test server ready: http://%s:%s%s (db=%s, auth=%s, clientIdStrategy=%s, "
+						+ "referentialIntegrity=%s, autoCreatePlaceholders=%s) started in %.1f s%n",
+				address, port, FHIR_PATH,
+				env.getProperty("spring.datasource.url"),
+				auth ? "basic" : "off",
+				Settings.env("HAPI_CLIENT_ID_STRATEGY", "ALPHANUMERIC").toUpperCase(),
+				Settings.envBool("HAPI_REFERENTIAL_INTEGRITY", true),
+				Settings.envBool("HAPI_AUTO_CREATE_PLACEHOLDERS", false),
+				secs);
+		System.out.flush();
+	}
+}
