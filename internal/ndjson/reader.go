@@ -128,3 +128,6 @@ func IsLineError(err error) bool {
 	var tl *LineTooLongError
 	return errors.As(err, &tl)
 }
+
+// LineNum is the number of the last line read (blank lines included).
+func (r *Reader) LineNum() int { return r.num }

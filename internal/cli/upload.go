@@ -1,0 +1,353 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/retry"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+)
+
+const uploadUsage = `Usage: minio-to-fhir upload [flags]
+
+Reads every *.ndjson and *.ndjson.gz file of a folder (and its subfolders),
+a single file, or a bucket prefix, orders the files so that referenced
+types are written first, and PUTs every resource with its own id in batch
+Bundles. Every resource ends on the server or in the failure log.
+
+Flags (the variable in brackets sets the same from .env or the environment):
+  -i, --input PATH          folder, file or s3://bucket/prefix to upload [TMP_DIR, default /tmp/fhir-upload]
+  -s, --batch-size N        resources per Bundle [BATCH_SIZE, default 100]
+  -c, --concurrency N       Bundles in flight at once [CONCURRENCY, default 2]
+      --fhir-url URL        the FHIR server's base URL [FHIR_BASE_URL, default http://localhost:8080/fhir]
+      --failure-log FILE    where failed resources are written (default upload_failures.log)
+      --retries N           tries per Bundle on network errors, 408, 429, 5xx (default 6)
+      --timeout DURATION    per request (default 5m)
+      --gzip                send request bodies gzip-compressed
+      --dry-run             check the server, scan and print the plan; send nothing
+      --json                print the summary as JSON on stdout instead of the report
+      --report FILE         also write the JSON summary to FILE
+      --env-file FILE       read settings from FILE instead of ./.env
+  -q, --quiet               print only the summary
+  -v, --verbose             log requests to stderr
+  -h, --help                show this help
+
+Credentials come only from .env or the environment: FHIR_AUTH_ENABLED=true
+with FHIR_USERNAME and FHIR_PASSWORD (HTTP Basic), or FHIR_TOKEN (Bearer).
+
+Exit codes: 0 everything landed, 3 finished with failed resources, 1 error,
+2 usage error, 130 interrupted.
+`
+
+// unset marks a numeric flag not given, so that 0 is still an error.
+const unset = -1 << 31
+
+type uploadOptions struct {
+	input       string
+	batchSize   int
+	concurrency int
+	fhirURL     string
+	failureLog  string
+	retries     int
+	timeout     time.Duration
+	gzip        bool
+	dryRun      bool
+	json        bool
+	report      string
+	envFile     string
+	quiet       bool
+	verbose     bool
+}
+
+func (o *uploadOptions) bind(fs interface {
+	StringVar(*string, string, string, string)
+	IntVar(*int, string, int, string)
+	BoolVar(*bool, string, bool, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+}) {
+	for _, n := range []string{"input", "i"} {
+		fs.StringVar(&o.input, n, "", "")
+	}
+	for _, n := range []string{"batch-size", "s"} {
+		fs.IntVar(&o.batchSize, n, unset, "")
+	}
+	for _, n := range []string{"concurrency", "c"} {
+		fs.IntVar(&o.concurrency, n, unset, "")
+	}
+	fs.StringVar(&o.fhirURL, "fhir-url", "", "")
+	fs.StringVar(&o.failureLog, "failure-log", "upload_failures.log", "")
+	fs.IntVar(&o.retries, "retries", 6, "")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "")
+	fs.BoolVar(&o.gzip, "gzip", false, "")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "")
+	fs.BoolVar(&o.json, "json", false, "")
+	fs.StringVar(&o.report, "report", "", "")
+	fs.StringVar(&o.envFile, "env-file", "", "")
+	for _, n := range []string{"quiet", "q"} {
+		fs.BoolVar(&o.quiet, n, false, "")
+	}
+	for _, n := range []string{"verbose", "v"} {
+		fs.BoolVar(&o.verbose, n, false, "")
+	}
+}
+
+// uploadConfig is everything an upload needs, validated.
+type uploadConfig struct {
+	uploadOptions
+	client *fhir.Client
+	src    source.Source
+}
+
+func runUploadCmd(ctx context.Context, args []string, env Env) error {
+	var o uploadOptions
+	fs := newFlagSet("upload")
+	o.bind(fs)
+	if err := parseFlags(fs, args, uploadUsage, env.Stdout); err != nil {
+		return err
+	}
+	cfg, err := o.resolve(env)
+	if err != nil {
+		return err
+	}
+	return runUpload(ctx, cfg, env)
+}
+
+// resolve fills the options from settings and checks them.
+func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
+	s, err := loadSettings(o.envFile, env.Lookup)
+	if err != nil {
+		return nil, err
+	}
+	if o.input == "" {
+		o.input = s.str("TMP_DIR", defaultTmpDir)
+	}
+	if o.batchSize == unset {
+		if o.batchSize, err = s.integer("BATCH_SIZE", defaultBatchSize); err != nil {
+			return nil, err
+		}
+	}
+	if o.batchSize < 1 || o.batchSize > 10000 {
+		return nil, usageErrorf("batch size %d is out of range: use 1 to 10000 (--batch-size or BATCH_SIZE)", o.batchSize)
+	}
+	if o.concurrency == unset {
+		if o.concurrency, err = s.integer("CONCURRENCY", 2); err != nil {
+			return nil, err
+		}
+	}
+	if o.concurrency < 1 || o.concurrency > 64 {
+		return nil, usageErrorf("concurrency %d is out of range: use 1 to 64 (--concurrency or CONCURRENCY)", o.concurrency)
+	}
+	if o.retries < 1 {
+		return nil, usageErrorf("--retries must be at least 1")
+	}
+	if o.fhirURL == "" {
+		o.fhirURL = s.str("FHIR_BASE_URL", defaultBaseURL)
+	}
+	if _, err := fhir.ParseBaseURL(o.fhirURL); err != nil {
+		return nil, usageErrorf("FHIR_BASE_URL: %v", err)
+	}
+	auth, err := fhirAuth(s)
+	if err != nil {
+		return nil, err
+	}
+	client, err := fhir.New(fhir.Config{BaseURL: o.fhirURL, Auth: auth, Timeout: o.timeout, GzipRequests: o.gzip, UserAgent: "minio-to-fhir/" + Version})
+	if err != nil {
+		return nil, usageErrorf("FHIR_BASE_URL: %v", err)
+	}
+	src, err := inputSource(o.input, s)
+	if err != nil {
+		return nil, err
+	}
+	return &uploadConfig{uploadOptions: o, client: client, src: src}, nil
+}
+
+// fhirAuth picks the server credentials from the settings.
+func fhirAuth(s settings) (fhir.Auth, error) {
+	basic, err := s.boolean("FHIR_AUTH_ENABLED", false)
+	if err != nil {
+		return nil, err
+	}
+	if basic {
+		user, pass := s.str("FHIR_USERNAME", ""), s["FHIR_PASSWORD"]
+		if user == "" || pass == "" {
+			return nil, usageErrorf("FHIR_AUTH_ENABLED=true needs FHIR_USERNAME and FHIR_PASSWORD")
+		}
+		return fhir.BasicAuth{User: user, Password: pass}, nil
+	}
+	if tok := s.str("FHIR_TOKEN", ""); tok != "" {
+		return fhir.BearerToken(tok), nil
+	}
+	return nil, nil
+}
+
+// inputSource turns --input into a source: a local path or a bucket.
+func inputSource(input string, s settings) (source.Source, error) {
+	if strings.HasPrefix(input, "s3://") {
+		return bucketSource(input, s)
+	}
+	return source.Dir{Path: input}, nil
+}
+
+func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
+	out := env.Stdout
+	if cfg.json || cfg.quiet {
+		out = io.Discard
+	}
+	logger := slog.New(slog.DiscardHandler)
+	if cfg.verbose {
+		logger = slog.New(slog.NewTextHandler(env.Stderr, nil))
+	}
+	fmt.Fprintln(out, "=== HAPI FHIR Batch Uploader ===")
+	fmt.Fprintf(out, "Source: %s\nDestination: %s\nBatch Size: %d\n\n", cfg.src, cfg.client.BaseURL(), cfg.batchSize)
+
+	fmt.Fprint(out, "Testing FHIR server... ")
+	info, err := cfg.client.CheckServer(ctx)
+	if err != nil {
+		fmt.Fprintln(out, "✗")
+		return err
+	}
+	fmt.Fprintf(out, "✓ (%s, FHIR %s)\n\n", orUnknown(info.Software), orUnknown(info.FHIRVersion))
+	if !info.IsR4() {
+		fmt.Fprintf(env.Stderr, "warning: the server speaks FHIR %s, not R4 (4.0.x); resources may be refused\n", orUnknown(info.FHIRVersion))
+	}
+
+	fmt.Fprintln(out, "Scanning directory...")
+	files, err := cfg.src.List(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := plan.Build(ctx, files, plan.Options{Count: true})
+	if err != nil {
+		return err
+	}
+	for _, f := range p.Skipped {
+		fmt.Fprintf(env.Stderr, "warning: %s: skipped: %v\n", f.Name, f.Err)
+	}
+	if p.Files() == 0 {
+		return fmt.Errorf("no NDJSON files to upload in %s (looked for *.ndjson and *.ndjson.gz)", cfg.src)
+	}
+	printPlan(out, p)
+	if cfg.dryRun {
+		fmt.Fprintln(out, "\nDry run: nothing sent.")
+		return nil
+	}
+
+	fmt.Fprintln(out, "Starting upload...")
+	var rep progress.Reporter = progress.NewPlain(out, env.Stderr)
+	switch {
+	case cfg.json || cfg.quiet:
+		rep = progress.NewPlain(io.Discard, env.Stderr)
+	case env.IsTerminal(env.Stdout):
+		rep = progress.NewTerminal(out, env.Stderr, p.Lines())
+	}
+	up := transfer.New(cfg.client, transfer.Options{
+		BatchSize:   cfg.batchSize,
+		Concurrency: cfg.concurrency,
+		Retry:       retry.Policy{Attempts: cfg.retries},
+		FailureLog:  cfg.failureLog,
+		Reporter:    rep,
+		Logger:      logger,
+	})
+	sum, runErr := up.Run(ctx, p)
+	rep.Close()
+	for _, f := range p.Skipped {
+		sum.FileProblems = append(sum.FileProblems, transfer.FileProblem{File: f.Name, Err: f.Err.Error()})
+	}
+	if err := writeSummary(env.Stdout, out, cfg, sum); err != nil {
+		return err
+	}
+	switch {
+	case runErr != nil:
+		return runErr
+	case sum.Failed > 0 || len(sum.FileProblems) > 0:
+		return errFailures
+	}
+	return nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// printPlan shows the files found and the steps.
+func printPlan(w io.Writer, p *plan.Plan) {
+	total := p.Lines()
+	fmt.Fprintf(w, "Found %s (%s total)\n\n", progress.Plural(p.Files(), "NDJSON file", "NDJSON files"), progress.Plural(total, "resource", "resources"))
+	fmt.Fprintln(w, "Sorted by dependency order:")
+	for i, st := range p.Steps {
+		fmt.Fprintf(w, "  Step %d: %s (%s, %s)\n", i+1, strings.Join(st.Types, ", "), progress.Plural(len(st.Files), "file", "files"), progress.Plural(st.Lines(), "resource", "resources"))
+	}
+	fmt.Fprintln(w)
+}
+
+// writeSummary prints the summary for people on out, or as JSON on stdout
+// with --json, and writes --report.
+func writeSummary(stdout, out io.Writer, cfg *uploadConfig, sum *transfer.Summary) error {
+	if cfg.report != "" {
+		b, _ := json.MarshalIndent(sum, "", "  ")
+		if err := os.WriteFile(cfg.report, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	if cfg.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	w := out
+	if cfg.quiet {
+		w = stdout
+	}
+	fmt.Fprintln(w, "\n=== Summary ===")
+	fmt.Fprintf(w, "Total files: %s\n", progress.Thousands(sum.Files))
+	fmt.Fprintf(w, "Total resources: %s\n", progress.Thousands(sum.Read))
+	fmt.Fprintf(w, "Successfully uploaded: %s (%s created, %s updated, %s unchanged)\n",
+		progress.Thousands(sum.Landed()), progress.Thousands(sum.Created), progress.Thousands(sum.Updated), progress.Thousands(sum.Unchanged))
+	fmt.Fprintf(w, "Failed: %s\n", progress.Thousands(sum.Failed))
+	if sum.Failed > 0 {
+		var parts []string
+		for _, t := range sum.Types() {
+			if n := sum.ByType[t].Failed; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %s", t, progress.Thousands(n)))
+			}
+		}
+		fmt.Fprintf(w, "Failed by type: %s\n", strings.Join(parts, ", "))
+	}
+	if len(sum.FileProblems) > 0 {
+		fmt.Fprintf(w, "Files with problems: %d\n", len(sum.FileProblems))
+		for _, fp := range sum.FileProblems {
+			where := fp.File
+			if fp.Line > 0 {
+				where += fmt.Sprintf(" (line %d)", fp.Line)
+			}
+			fmt.Fprintf(w, "  %s: %s\n", where, fp.Err)
+		}
+	}
+	fmt.Fprintf(w, "Retries: %s\n", progress.Thousands(sum.Retries))
+	rate := 0.0
+	if sum.Seconds > 0 {
+		rate = float64(sum.Read) / sum.Seconds
+	}
+	fmt.Fprintf(w, "Duration: %s (%s resources/s)\n", progress.Duration(sum.Duration), progress.Thousands(int(rate)))
+	if sum.Interrupted {
+		fmt.Fprintln(w, "Interrupted: resources not yet read were not sent; run the same command again to finish.")
+	}
+	if sum.FailureLog != "" {
+		fmt.Fprintf(w, "\nFailed resources logged to: %s\n", sum.FailureLog)
+	}
+	return nil
+}
+

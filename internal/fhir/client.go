@@ -1,0 +1,159 @@
+// Package fhir talks to a FHIR R4 server: it checks the server, builds
+// batch Bundles from raw resource JSON, posts them and reads every entry of
+// the batch-response.
+package fhir
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Auth adds credentials to a request.
+type Auth interface {
+	apply(*http.Request)
+}
+
+// BasicAuth is HTTP Basic authentication.
+type BasicAuth struct{ User, Password string }
+
+func (a BasicAuth) apply(r *http.Request) { r.SetBasicAuth(a.User, a.Password) }
+
+// BearerToken is an OAuth bearer token.
+type BearerToken string
+
+func (t BearerToken) apply(r *http.Request) { r.Header.Set("Authorization", "Bearer "+string(t)) }
+
+// Config says how to reach a server.
+type Config struct {
+	BaseURL string        // e.g. http://localhost:8080/fhir
+	Auth    Auth          // nil: no credentials
+	HTTP    *http.Client  // nil: a client with Timeout
+	Timeout time.Duration // per request; 0: 5 minutes
+	// GzipRequests sends request bodies with Content-Encoding: gzip.
+	GzipRequests bool
+	// Header is added to every batch request (e.g. X-Transaction-Semantics).
+	Header    http.Header
+	UserAgent string
+}
+
+// Client is a FHIR server client. It is safe for concurrent use.
+type Client struct {
+	base *url.URL
+	cfg  Config
+	http *http.Client
+}
+
+// New checks cfg and returns a client. User info in the base URL becomes
+// Basic auth and is removed from the URL, so it never shows in messages.
+func New(cfg Config) (*Client, error) {
+	u, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.User != nil {
+		if cfg.Auth == nil {
+			pw, _ := u.User.Password()
+			cfg.Auth = BasicAuth{User: u.User.Username(), Password: pw}
+		}
+		u.User = nil
+	}
+	hc := cfg.HTTP
+	if hc == nil {
+		timeout := cfg.Timeout
+		if timeout <= 0 {
+			timeout = 5 * time.Minute
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		hc = &http.Client{Timeout: timeout, Transport: tr}
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "minio-to-fhir"
+	}
+	return &Client{base: u, cfg: cfg, http: hc}, nil
+}
+
+// ParseBaseURL checks that s is an absolute http(s) URL and returns it
+// without a trailing slash.
+func ParseBaseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("not a URL: %s", redactErr(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("%q is not an http or https URL", Redact(s))
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("%q has no host", Redact(s))
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawQuery, u.Fragment = "", ""
+	return u, nil
+}
+
+// Redact hides the password in a URL string, for messages.
+func Redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+func redactErr(err error) string {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Op + " " + Redact(ue.URL) + ": " + ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// BaseURL returns the server's base URL, without credentials.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+func (c *Client) newRequest(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
+	u := *c.base
+	if path != "" {
+		u.Path += "/" + path
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/fhir+json")
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
+	if c.cfg.Auth != nil {
+		c.cfg.Auth.apply(req)
+	}
+	return req, nil
+}
+
+// gzipBody compresses a request body.
+func gzipBody(body []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(body) / 4)
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(body); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,165 @@
+package fhir
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Result is the outcome of one entry of a batch.
+type Result int
+
+// Entry results.
+const (
+	Created   Result = iota // 201
+	Updated                 // 200, the content changed
+	Unchanged               // 200, the same content was there already
+	Failed                  // any other status
+)
+
+func (r Result) String() string {
+	return [...]string{"created", "updated", "unchanged", "failed"}[r]
+}
+
+// EntryResult is what the server said of one entry.
+type EntryResult struct {
+	Result  Result
+	Status  int    // HTTP status of the entry, e.g. 201
+	Outcome string // diagnostics, for a failed entry
+}
+
+// ErrBadResponse is a batch-response that does not answer the request
+// (not a Bundle, or a different number of entries). Sending again may help.
+var ErrBadResponse = errors.New("malformed batch response")
+
+// BadResponseError wraps ErrBadResponse with details.
+type BadResponseError struct{ Reason string }
+
+func (e *BadResponseError) Error() string { return ErrBadResponse.Error() + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrBadResponse) true.
+func (e *BadResponseError) Is(target error) bool { return target == ErrBadResponse }
+
+// Retryable: a half-written or garbled answer is worth one more try.
+func (e *BadResponseError) Retryable() bool { return true }
+
+// Post sends a Bundle built by a Builder of n entries to [base] and returns
+// one result per entry, in order. An HTTP error answer is a *StatusError;
+// a transport failure is returned as it is (wrapped).
+func (c *Client) Post(ctx context.Context, body []byte, n int) ([]EntryResult, error) {
+	payload := body
+	if c.cfg.GzipRequests {
+		z, err := gzipBody(body)
+		if err != nil {
+			return nil, fmt.Errorf("compress bundle: %w", err)
+		}
+		payload = z
+	}
+	req, err := c.newRequest(ctx, "POST", "", payload)
+	if err != nil {
+		return nil, err
+	}
+	if c.cfg.GzipRequests {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	for k, vs := range c.cfg.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, &NetError{Err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		b, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if rerr != nil {
+			return nil, &NetError{Err: rerr}
+		}
+		return nil, statusError(resp, b)
+	}
+	results, err := ParseResponse(resp.Body, n)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	return results, nil
+}
+
+// NetError is a request that got no (complete) answer: refused, reset,
+// timed out. It is worth retrying.
+type NetError struct{ Err error }
+
+func (e *NetError) Error() string   { return netReason(e.Err) }
+func (e *NetError) Unwrap() error   { return e.Err }
+func (e *NetError) Retryable() bool { return true }
+
+// ParseResponse reads a batch-response or transaction-response Bundle and
+// returns its n entry results in order.
+func ParseResponse(r io.Reader, n int) ([]EntryResult, error) {
+	var b struct {
+		ResourceType string `json:"resourceType"`
+		Type         string `json:"type"`
+		Entry        []struct {
+			Response *struct {
+				Status  string          `json:"status"`
+				Outcome json.RawMessage `json:"outcome"`
+			} `json:"response"`
+		} `json:"entry"`
+	}
+	if err := json.NewDecoder(r).Decode(&b); err != nil {
+		return nil, &NetError{Err: fmt.Errorf("reading the batch response: %w", err)}
+	}
+	if b.ResourceType != "Bundle" {
+		return nil, &BadResponseError{Reason: fmt.Sprintf("got a %q, not a Bundle", b.ResourceType)}
+	}
+	if len(b.Entry) != n {
+		return nil, &BadResponseError{Reason: fmt.Sprintf("%d entries for %d sent", len(b.Entry), n)}
+	}
+	out := make([]EntryResult, n)
+	for i, e := range b.Entry {
+		if e.Response == nil {
+			return nil, &BadResponseError{Reason: fmt.Sprintf("entry %d has no response", i+1)}
+		}
+		out[i] = entryResult(e.Response.Status, e.Response.Outcome)
+	}
+	return out, nil
+}
+
+// hapiNoChange is the code HAPI puts in an entry's outcome when a PUT found
+// the same content already stored.
+const hapiNoChange = "SUCCESSFUL_UPDATE_NO_CHANGE"
+
+func entryResult(status string, rawOutcome json.RawMessage) EntryResult {
+	code, _ := strconv.Atoi(strings.Fields(status + " 0")[0])
+	var oc *Outcome
+	if len(rawOutcome) > 0 {
+		oc = new(Outcome)
+		if json.Unmarshal(rawOutcome, oc) != nil {
+			oc = nil
+		}
+	}
+	er := EntryResult{Status: code}
+	switch {
+	case code == 201:
+		er.Result = Created
+	case code == 200 && oc.hasCode(hapiNoChange):
+		er.Result = Unchanged
+	case code >= 200 && code < 300:
+		er.Result = Updated
+	default:
+		er.Result = Failed
+		er.Outcome = oc.String()
+		if er.Outcome == "" {
+			er.Outcome = strings.TrimSpace(status)
+		}
+	}
+	return er
+}

@@ -1,0 +1,98 @@
+package fhirtype
+
+import "testing"
+
+func TestFromFileName(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		want string // "" when the name names no type
+	}{
+		{"plain", "Patient.ndjson", "Patient"},
+		{"numbered part", "Patient.000.ndjson", "Patient"},
+		{"underscore suffix", "Patient_part1.ndjson", "Patient"},
+		{"prefix", "MimicPatient.ndjson", "Patient"},
+		{"camel suffix", "MimicObservationLabevents.ndjson", "Observation"},
+		{"longest type wins", "MimicMedicationDispenseED.ndjson", "MedicationDispense"},
+		{"gzip", "MimicEncounterICU.ndjson.gz", "Encounter"},
+		{"medication", "MimicMedicationMix.ndjson", "Medication"},
+		{"medication administration", "MimicMedicationAdministrationICU.ndjson", "MedicationAdministration"},
+		{"medication statement", "MimicMedicationStatementED.ndjson", "MedicationStatement"},
+		{"specimen", "MimicSpecimenLab.ndjson", "Specimen"},
+		{"observation micro", "MimicObservationMicroSusc.ndjson", "Observation"},
+		{"practitioner role", "PractitionerRole.000.ndjson", "PractitionerRole"},
+		{"organization affiliation", "OrganizationAffiliation.ndjson", "OrganizationAffiliation"},
+		{"nested path", "dir/sub/Condition.ndjson", "Condition"},
+		{"nested windows path", `dir\sub\Condition.ndjson`, "Condition"},
+		{"folder name ignored", "Patient/data.ndjson", ""},
+		{"no type", "data.ndjson", ""},
+		{"type continued by lower case", "Patientdata.ndjson", ""},
+		{"plural", "Patients.ndjson", "Patient"},
+		{"lower case", "patient.ndjson", ""},
+		{"no extension", "Observation", "Observation"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := FromFileName(tt.file)
+			if got != tt.want || ok != (tt.want != "") {
+				t.Errorf("FromFileName(%q) = %q, %v; want %q, %v", tt.file, got, ok, tt.want, tt.want != "")
+			}
+		})
+	}
+}
+
+// TestFromFileNameEveryType checks that each R4 type is found in its own
+// file name, alone and behind a prefix: no type is shadowed by another.
+func TestFromFileNameEveryType(t *testing.T) {
+	for _, typ := range R4 {
+		for _, file := range []string{typ + ".ndjson", "Mimic" + typ + "ED.ndjson.gz", "x/" + typ + "_1.ndjson"} {
+			if got, ok := FromFileName(file); got != typ || !ok {
+				t.Errorf("FromFileName(%q) = %q, %v; want %q, true", file, got, ok, typ)
+			}
+		}
+	}
+}
+
+// TestR4 checks the size of the list and that no name is repeated. FHIR
+// 4.0.1 defines 146 concrete resource types: the same names, one for one,
+// as the ResourceType enum of HAPI's org.hl7.fhir.r4 model (145 is an often
+// quoted but wrong count).
+func TestR4(t *testing.T) {
+	if got, want := len(R4), 146; got != want {
+		t.Errorf("len(R4) = %d, want %d", got, want)
+	}
+	seen := map[string]bool{}
+	for _, typ := range R4 {
+		if seen[typ] {
+			t.Errorf("R4 lists %q twice", typ)
+		}
+		seen[typ] = true
+	}
+}
+
+func TestKnownAndStorable(t *testing.T) {
+	tests := []struct {
+		name         string
+		typ          string
+		known, store bool
+	}{
+		{"patient", "Patient", true, true},
+		{"bundle", "Bundle", true, true},
+		{"parameters", "Parameters", true, false},
+		{"operation outcome", "OperationOutcome", true, false},
+		{"lower case", "patient", false, false},
+		{"R5 only", "NutritionIntake", false, false},
+		{"empty", "", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Known(tt.typ); got != tt.known {
+				t.Errorf("Known(%q) = %v, want %v", tt.typ, got, tt.known)
+			}
+			if got := Storable(tt.typ); got != tt.store {
+				t.Errorf("Storable(%q) = %v, want %v", tt.typ, got, tt.store)
+			}
+		})
+	}
+}

@@ -1,0 +1,52 @@
+// Package progress shows an upload's progress: plain lines for logs and
+// pipes, a redrawn status line on a terminal, or nothing.
+package progress
+
+import (
+	"time"
+)
+
+// Step is the start of a step of the plan.
+type Step struct {
+	Index, Of int      // 1-based
+	Types     []string // the types written in this step
+	Files     int
+	Lines     int // resources in the step; -1 when not counted
+}
+
+// Batch is one batch that got its answer (or gave up).
+type Batch struct {
+	Step      int
+	File      string
+	Index, Of int // 1-based batch number in the file; Of is 0 when unknown
+	Resources int
+	Created   int
+	Updated   int
+	Unchanged int
+	Failed    int
+	Retries   int
+	Duration  time.Duration
+	Err       error // set when the whole batch failed
+}
+
+// Reporter receives the events of an upload, from one goroutine at a time.
+type Reporter interface {
+	StepStarted(Step)
+	BatchDone(Batch)
+	// Warn shows a problem with the input or the server that does not
+	// stop the upload.
+	Warn(msg string)
+	// Retrying says a batch is being sent again.
+	Retrying(file string, batch, attempt int, err error, wait time.Duration)
+	// Close ends the output (clears a status line); called once.
+	Close()
+}
+
+// Nop reports nothing.
+type Nop struct{}
+
+func (Nop) StepStarted(Step)                                {}
+func (Nop) BatchDone(Batch)                                 {}
+func (Nop) Warn(string)                                     {}
+func (Nop) Retrying(string, int, int, error, time.Duration) {}
+func (Nop) Close()                                          {}

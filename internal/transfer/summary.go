@@ -1,0 +1,67 @@
+package transfer
+
+import (
+	"sort"
+	"time"
+)
+
+// Counts are the outcomes of a set of resources.
+type Counts struct {
+	Read      int `json:"read"`      // lines read from the input
+	Created   int `json:"created"`   // 201
+	Updated   int `json:"updated"`   // 200, content changed
+	Unchanged int `json:"unchanged"` // 200, same content already stored
+	Failed    int `json:"failed"`    // in the failure log
+}
+
+// Landed is the number of resources now on the server.
+func (c Counts) Landed() int { return c.Created + c.Updated + c.Unchanged }
+
+func (c *Counts) add(o Counts) {
+	c.Read += o.Read
+	c.Created += o.Created
+	c.Updated += o.Updated
+	c.Unchanged += o.Unchanged
+	c.Failed += o.Failed
+}
+
+// FileProblem is an input file that could not be read, whole or in part.
+type FileProblem struct {
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"` // the line reading stopped at, 0 for the whole file
+	Err  string `json:"error"`
+}
+
+// Summary is the account of an upload.
+type Summary struct {
+	Files        int               `json:"files"`
+	Counts                         // all resources
+	ByType       map[string]Counts `json:"byType"`
+	Batches      int               `json:"batches"`
+	Retries      int               `json:"retries"`
+	FileProblems []FileProblem     `json:"fileProblems,omitempty"`
+	FailureLog   string            `json:"failureLog,omitempty"` // set when it holds records
+	Duration     time.Duration     `json:"-"`
+	Seconds      float64           `json:"seconds"`
+	Interrupted  bool              `json:"interrupted"`
+}
+
+// Types returns the types of ByType, sorted.
+func (s *Summary) Types() []string {
+	out := make([]string, 0, len(s.ByType))
+	for t := range s.ByType {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *Summary) addType(typ string, c Counts) {
+	if s.ByType == nil {
+		s.ByType = map[string]Counts{}
+	}
+	tc := s.ByType[typ]
+	tc.add(c)
+	s.ByType[typ] = tc
+	s.Counts.add(c)
+}
