@@ -3,6 +3,7 @@ package progress
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -19,13 +20,20 @@ type Plain struct {
 	steps     int
 	lastFile  string
 	warnings  int
+	// Batches finish out of order when several are in flight; they are
+	// printed in order: next is the batch each file waits for, held the
+	// ones that came early.
+	next map[string]int
+	held map[string]map[int]Batch
 	// OnlyProblems prints only batches with failures (used under a live
 	// status line, where every batch would scroll it away).
 	OnlyProblems bool
 }
 
 // NewPlain returns a Plain reporter.
-func NewPlain(out, errw io.Writer) *Plain { return &Plain{out: out, errw: errw} }
+func NewPlain(out, errw io.Writer) *Plain {
+	return &Plain{out: out, errw: errw, next: map[string]int{}, held: map[string]map[int]Batch{}}
+}
 
 // StepStarted remembers the number of steps for the file headers.
 func (p *Plain) StepStarted(s Step) {
@@ -35,10 +43,43 @@ func (p *Plain) StepStarted(s Step) {
 	p.lastFile = ""
 }
 
-// BatchDone prints a batch line, under a header when the file changes.
+// BatchDone prints a batch line, under a header when the file changes,
+// once the batches before it in its file are printed.
 func (p *Plain) BatchDone(b Batch) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.held[b.File] == nil {
+		p.held[b.File] = map[int]Batch{}
+		p.next[b.File] = 1
+	}
+	p.held[b.File][b.Index] = b
+	for {
+		nb, ok := p.held[b.File][p.next[b.File]]
+		if !ok {
+			return
+		}
+		delete(p.held[b.File], nb.Index)
+		p.next[b.File]++
+		p.print(nb)
+	}
+}
+
+// flush prints batches still held (a gap that never filled).
+func (p *Plain) flush() {
+	for file, held := range p.held {
+		idx := make([]int, 0, len(held))
+		for i := range held {
+			idx = append(idx, i)
+		}
+		sort.Ints(idx)
+		for _, i := range idx {
+			p.print(held[i])
+		}
+		delete(p.held, file)
+	}
+}
+
+func (p *Plain) print(b Batch) {
 	if p.OnlyProblems && b.Failed == 0 {
 		return
 	}
@@ -104,8 +145,12 @@ func (p *Plain) Retrying(file string, batch, attempt int, err error, wait time.D
 	p.Warn(fmt.Sprintf("%s batch %d: %v; retry %d in %s", file, batch, err, attempt, Seconds(wait)))
 }
 
-// Close does nothing: plain output has nothing to clear.
-func (p *Plain) Close() {}
+// Close prints any batch still held.
+func (p *Plain) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.flush()
+}
 
 // Seconds formats a short duration as "1.2s".
 func Seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }

@@ -98,10 +98,10 @@ func (t *Terminal) BatchDone(b Batch) {
 	t.done += b.Resources
 	t.failed += b.Failed
 	t.file = b.File
-	if b.Failed > 0 {
-		t.clear()
-		t.plain.BatchDone(b)
-	}
+	// Plain keeps batches in order and prints only those with failures,
+	// maybe one held earlier: clear the status line in case.
+	t.clear()
+	t.plain.BatchDone(b)
 }
 
 // Warn clears the status line and prints the warning.
@@ -127,4 +127,5 @@ func (t *Terminal) Close() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.clear()
+	t.plain.Close()
 }

@@ -73,9 +73,12 @@ public class HapiTestServer {
 			// One H2 in-memory database per JVM; the port in the name keeps logs of parallel servers apart.
 			url = "jdbc:h2:mem:hapi-" + port + ";DB_CLOSE_DELAY=-1";
 		} else {
-			// File-backed: H2 wants an absolute path (or ./relative). Files: <prefix>.mv.db
+			// File-backed: H2 wants an absolute path (or ./relative); it writes <prefix>.mv.db.
+			// DB_CLOSE_ON_EXIT=FALSE: Spring closes the pool (and so the database) on shutdown.
+			// TRACE_LEVEL_FILE=0: no <prefix>.trace.db full of Hibernate's harmless failed attempts
+			// to create HTE_* temporary tables at start-up.
 			String abs = Path.of(db).toAbsolutePath().normalize().toString();
-			url = "jdbc:h2:file:" + abs + ";DB_CLOSE_ON_EXIT=FALSE";
+			url = "jdbc:h2:file:" + abs + ";DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0";
 		}
 		Map<String, Object> p = new HashMap<>();
 		p.put("spring.datasource.url", url);

@@ -1,0 +1,193 @@
+// Package e2e runs the tool against the real test bed: a HAPI FHIR JPA
+// server and a MinIO server started by scripts/testbed.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+)
+
+// sharedData returns ../shared/data/<name> beside the repository.
+func sharedData(t *testing.T, name string) string {
+	t.Helper()
+	root, err := testbed.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "..", "shared", "data", name)
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("sample data missing: %v", err)
+	}
+	return dir
+}
+
+// randomID returns a short unique id prefix for a test's resources.
+func randomID(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "t" + hex.EncodeToString(b)
+}
+
+// result is one run of the CLI.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs the CLI in-process with exactly the settings given (the
+// process environment is not read), from dir (a temp dir if "").
+func run(t *testing.T, settings map[string]string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	code := cli.RunEnv(ctx, args, cli.Env{
+		Stdout: &out, Stderr: &errb,
+		Lookup: func(k string) (string, bool) { v, ok := settings[k]; return v, ok },
+	})
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// server is a minimal raw FHIR client for checking what landed.
+type server struct {
+	base       string
+	user, pass string
+}
+
+func (s server) do(t *testing.T, method, path string, body []byte, form url.Values) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	if form != nil {
+		rd = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, s.base+"/"+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/fhir+json")
+	switch {
+	case body != nil:
+		req.Header.Set("Content-Type", "application/fhir+json")
+	case form != nil:
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if s.user != "" {
+		req.SetBasicAuth(s.user, s.pass)
+	}
+	resp, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// versions returns id -> meta.versionId for the given ids of a type that
+// are on the server.
+func (s server) versions(t *testing.T, typ string, ids []string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for start := 0; start < len(ids); start += 50 { // HAPI pages at 50
+		chunk := ids[start:min(start+50, len(ids))]
+		form := url.Values{"_id": {strings.Join(chunk, ",")}, "_elements": {"id,meta"}, "_count": {"50"}}
+		code, body := s.do(t, "POST", typ+"/_search", nil, form)
+		if code != 200 {
+			t.Fatalf("search %s: HTTP %d: %s", typ, code, body)
+		}
+		var b struct {
+			Entry []struct {
+				Resource struct {
+					ID   string `json:"id"`
+					Meta struct {
+						VersionID string `json:"versionId"`
+					} `json:"meta"`
+				} `json:"resource"`
+			} `json:"entry"`
+		}
+		if err := json.Unmarshal(body, &b); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range b.Entry {
+			got[e.Resource.ID] = e.Resource.Meta.VersionID
+		}
+	}
+	return got
+}
+
+// read returns a resource, or fails the test.
+func (s server) read(t *testing.T, typ, id string) map[string]any {
+	t.Helper()
+	code, body := s.do(t, "GET", typ+"/"+id, nil, nil)
+	if code != 200 {
+		t.Fatalf("GET %s/%s: HTTP %d: %s", typ, id, code, body)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// ndjsonIDs reads type -> ids -> line from a folder of NDJSON files.
+func ndjsonIDs(t *testing.T, dir string) map[string]map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]map[string]any{}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.ndjson"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal(line, &m); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			typ, id := m["resourceType"].(string), m["id"].(string)
+			if out[typ] == nil {
+				out[typ] = map[string]map[string]any{}
+			}
+			out[typ][id] = m
+		}
+	}
+	return out
+}
+
+func fhirSettings(base string) map[string]string {
+	return map[string]string{"FHIR_BASE_URL": base}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+

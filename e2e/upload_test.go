@@ -1,0 +1,177 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+)
+
+// TestUploadSynthea loads the Synthea sample into the default HAPI
+// (referential integrity on) and checks every resource landed with its
+// id, then that a second run changes nothing.
+func TestUploadSynthea(t *testing.T) {
+	bed := testbed.Default(t)
+	dir := sharedData(t, "synthea-smart-bulk-10-patients")
+	s := server{base: bed.FHIRBaseURL}
+	want := ndjsonIDs(t, dir)
+	tmp := t.TempDir()
+	report := filepath.Join(tmp, "report.json")
+	args := []string{"upload", "-i", dir, "-s", "100", "--failure-log", filepath.Join(tmp, "failures.log"), "--report", report}
+
+	r := run(t, fhirSettings(bed.FHIRBaseURL), args...)
+	if r.code != cli.ExitOK {
+		t.Fatalf("upload: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, line := range []string{"Testing FHIR server... ✓", "Found 13 NDJSON files (7,160 resources total)", "Total resources: 7,160", "Failed: 0"} {
+		if !strings.Contains(r.stdout, line) {
+			t.Errorf("stdout lacks %q:\n%s", line, r.stdout)
+		}
+	}
+	types := make([]string, 0, len(want))
+	for typ := range want {
+		types = append(types, typ)
+	}
+	sort.Strings(types)
+	for _, typ := range types {
+		ids := make([]string, 0, len(want[typ]))
+		for id := range want[typ] {
+			ids = append(ids, id)
+		}
+		got := s.versions(t, typ, ids)
+		if len(got) != len(ids) {
+			t.Errorf("%s: %d of %d ids on the server", typ, len(got), len(ids))
+		}
+	}
+	// Content: a sample of each type reads back with its fields.
+	for _, typ := range types {
+		for id, line := range want[typ] {
+			got := s.read(t, typ, id)
+			for _, k := range []string{"subject", "patient", "name", "code", "status", "birthDate"} {
+				if w, ok := line[k]; ok && fmt.Sprint(got[k]) != fmt.Sprint(w) {
+					t.Errorf("%s/%s %s: got %v, want %v", typ, id, k, got[k], w)
+				}
+			}
+			break
+		}
+	}
+
+	// Again: nothing changes on the server.
+	r = run(t, fhirSettings(bed.FHIRBaseURL), args...)
+	if r.code != cli.ExitOK {
+		t.Fatalf("second upload: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var sum transfer.Summary
+	data, err := os.ReadFile(report)
+	must(t, err)
+	must(t, json.Unmarshal(data, &sum))
+	if sum.Unchanged != 7160 || sum.Created+sum.Updated+sum.Failed != 0 {
+		t.Errorf("second run: got %d unchanged, %d created, %d updated, %d failed; want all 7160 unchanged", sum.Unchanged, sum.Created, sum.Updated, sum.Failed)
+	}
+	for _, typ := range []string{"Patient", "Encounter"} {
+		ids := make([]string, 0, len(want[typ]))
+		for id := range want[typ] {
+			ids = append(ids, id)
+		}
+		for id, v := range s.versions(t, typ, ids) {
+			if v != "1" {
+				t.Errorf("%s/%s has version %s after two identical uploads, want 1", typ, id, v)
+			}
+		}
+	}
+}
+
+// TestUploadBadInput: a bad line, a numeric id and a reference to a missing
+// resource end in the failure log with file and line; the rest lands.
+func TestUploadBadInput(t *testing.T) {
+	bed := testbed.Default(t)
+	s := server{base: bed.FHIRBaseURL}
+	id := randomID(t)
+	dir := t.TempDir()
+	patients := []string{
+		fmt.Sprintf(`{"resourceType":"Patient","id":"%s-1","birthDate":"1980-01-01"}`, id),
+		`{"resourceType":"Patient","id":"%s-broken",`,
+		fmt.Sprintf(`{"resourceType":"Patient","id":"%s-2"}`, id),
+		fmt.Sprintf(`{"resourceType":"Patient","id":"%d"}`, 900000+len(id)),
+	}
+	obs := []string{
+		fmt.Sprintf(`{"resourceType":"Observation","id":"%s-o1","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/%s-1"}}`, id, id),
+		fmt.Sprintf(`{"resourceType":"Observation","id":"%s-o2","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/%s-nobody"}}`, id, id),
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "Patient.ndjson"), []byte(strings.Join(patients, "\n")+"\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "MimicObservationLabevents.ndjson"), []byte(strings.Join(obs, "\r\n")), 0o644))
+	logPath := filepath.Join(t.TempDir(), "failures.log")
+
+	r := run(t, fhirSettings(bed.FHIRBaseURL), "upload", "-i", dir, "--failure-log", logPath)
+	if r.code != cli.ExitFailures {
+		t.Fatalf("exit %d, want %d\n%s\n%s", r.code, cli.ExitFailures, r.stdout, r.stderr)
+	}
+	want := map[string]string{
+		"Patient.ndjson:2":                   "not valid JSON",
+		"Patient.ndjson:4":                   "HAPI-0960",
+		"MimicObservationLabevents.ndjson:2": "HAPI-1094",
+	}
+	f, err := os.Open(logPath)
+	must(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	got := map[string]string{}
+	for sc.Scan() {
+		var rec transfer.Failure
+		must(t, json.Unmarshal(sc.Bytes(), &rec))
+		got[fmt.Sprintf("%s:%d", rec.File, rec.Line)] = rec.Error
+	}
+	if len(got) != len(want) {
+		t.Errorf("failure log: got %v, want %v", got, want)
+	}
+	for where, text := range want {
+		if !strings.Contains(got[where], text) {
+			t.Errorf("failure log %s: got %q, want it to contain %q", where, got[where], text)
+		}
+	}
+	for typ, ids := range map[string][]string{"Patient": {id + "-1", id + "-2"}, "Observation": {id + "-o1"}} {
+		if v := s.versions(t, typ, ids); len(v) != len(ids) {
+			t.Errorf("%s: got %v on the server, want %v", typ, v, ids)
+		}
+	}
+	if !strings.Contains(r.stdout, "Failed: 3") || !strings.Contains(r.stdout, "Failed resources logged to: "+logPath) {
+		t.Errorf("summary does not report the 3 failures:\n%s", r.stdout)
+	}
+}
+
+// TestUploadAuth: Basic auth against HAPI with auth on; a wrong password
+// stops at the server check with a clear message that does not show it.
+func TestUploadAuth(t *testing.T) {
+	bed := testbed.WithAuth(t)
+	id := randomID(t)
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "Organization.ndjson"), []byte(fmt.Sprintf(`{"resourceType":"Organization","id":"%s","name":"Auth test"}`+"\n", id)), 0o644))
+	settings := map[string]string{"FHIR_BASE_URL": bed.FHIRBaseURL, "FHIR_AUTH_ENABLED": "true", "FHIR_USERNAME": bed.AuthUser, "FHIR_PASSWORD": bed.AuthPassword}
+	logPath := filepath.Join(t.TempDir(), "f.log")
+	if r := run(t, settings, "upload", "-i", dir, "--failure-log", logPath); r.code != cli.ExitOK {
+		t.Fatalf("upload with credentials: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	s := server{base: bed.FHIRBaseURL, user: bed.AuthUser, pass: bed.AuthPassword}
+	if v := s.versions(t, "Organization", []string{id}); len(v) != 1 {
+		t.Errorf("Organization/%s not on the server", id)
+	}
+	settings["FHIR_PASSWORD"] = "canary-wrong-password-77"
+	r := run(t, settings, "upload", "-i", dir, "--failure-log", logPath)
+	if r.code != cli.ExitFatal {
+		t.Errorf("wrong password: exit %d, want %d", r.code, cli.ExitFatal)
+	}
+	if !strings.Contains(r.stderr, "not authorized") || !strings.Contains(r.stderr, "hint: check FHIR_USERNAME and FHIR_PASSWORD") {
+		t.Errorf("wrong password: unclear message:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "canary-wrong-password-77") {
+		t.Errorf("the password shows in the output")
+	}
+}
