@@ -190,4 +190,3 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
-

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"text/tabwriter"
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/bucket"
@@ -162,7 +161,10 @@ func printListing(w io.Writer, c *bucket.Client, objs []bucket.Object, counts []
 	if _, ok := byType[""]; ok {
 		types = append(types, "")
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	width := 0
+	for _, ob := range objs {
+		width = max(width, len(ob.Rel))
+	}
 	var totalBytes int64
 	totalRes := 0
 	for _, t := range types {
@@ -180,19 +182,18 @@ func printListing(w io.Writer, c *bucket.Client, objs []bucket.Object, counts []
 		if counted {
 			head += ", " + progress.Plural(res, "resource", "resources")
 		}
-		fmt.Fprintln(tw, head+"\t\t\t")
+		fmt.Fprintln(w, head)
 		for _, i := range byType[t] {
 			ob := objs[i]
-			cols := fmt.Sprintf("  %s\t%s\t%s\t", ob.Rel, humanBytes(ob.Size), ob.LastModified.UTC().Format("2006-01-02 15:04"))
+			row := fmt.Sprintf("  %-*s  %10s  %s", width, ob.Rel, humanBytes(ob.Size), ob.LastModified.UTC().Format("2006-01-02 15:04"))
 			if counted {
-				cols += progress.Thousands(counts[i]) + "\t"
+				row += fmt.Sprintf("  %12s", progress.Thousands(counts[i]))
 			}
-			fmt.Fprintln(tw, cols)
+			fmt.Fprintln(w, row)
 		}
 		totalBytes += bytes
 		totalRes += res
 	}
-	tw.Flush()
 	named := len(types)
 	if _, ok := byType[""]; ok {
 		named--

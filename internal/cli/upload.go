@@ -350,4 +350,3 @@ func writeSummary(stdout, out io.Writer, cfg *uploadConfig, sum *transfer.Summar
 	}
 	return nil
 }
-

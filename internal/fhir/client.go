@@ -101,15 +101,42 @@ func ParseBaseURL(s string) (*url.URL, error) {
 // Redact hides the password in a URL string, for messages.
 func Redact(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	if err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	// url.Parse does not find the password of a URL that it rejects (an
+	// error message would show it) or that lacks "http://" (it sees an
+	// opaque URL): cut out what stands between the first ':' and the last
+	// '@' of the authority. An authority that does not parse may hold a '/'.
+	scheme, rest := "", s
+	if i := strings.Index(s, "://"); i >= 0 {
+		scheme, rest = s[:i+3], s[i+3:]
+	}
+	end := "?#"
+	if err == nil {
+		end = "/?#"
+	}
+	auth := rest
+	if i := strings.IndexAny(rest, end); i >= 0 {
+		auth = rest[:i]
+	}
+	at := strings.LastIndex(auth, "@")
+	colon := strings.Index(auth, ":")
+	if at < 0 || colon < 0 || colon > at {
 		return s
 	}
-	return u.Redacted()
+	return scheme + rest[:colon+1] + "xxxxx" + rest[at:]
 }
 
 func redactErr(err error) string {
 	if ue, ok := err.(*url.Error); ok {
-		return ue.Op + " " + Redact(ue.URL) + ": " + ue.Err.Error()
+		red := Redact(ue.URL)
+		if red != ue.URL {
+			// The reason may quote a piece of the password (as a port
+			// or an escape): leave it out.
+			return ue.Op + " " + red + ": malformed URL"
+		}
+		return ue.Op + " " + red + ": " + ue.Err.Error()
 	}
 	return err.Error()
 }

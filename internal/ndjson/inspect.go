@@ -53,13 +53,14 @@ func Inspect(data []byte) (Meta, error) {
 		s.space()
 		s.i++ // ':'
 		s.space()
+		// A repeated key replaces the earlier value, as in encoding/json.
 		switch {
-		case key == "resourceType" && !gotType:
+		case key == "resourceType":
 			if s.peek() != '"' {
 				return Meta{}, fmt.Errorf("%w: resourceType is not a string", ErrInvalidType)
 			}
 			m.Type, gotType = s.str(), true
-		case key == "id" && !gotID:
+		case key == "id":
 			if s.peek() != '"' {
 				return Meta{}, fmt.Errorf("%w: id is not a string", ErrInvalidID)
 			}

@@ -90,7 +90,7 @@ func (r *Reader) readLine() ([]byte, int64, error) {
 			if len(r.line)+len(chunk) > r.max+2 { // +2: the line ending
 				tooLong = true
 				r.line = r.line[:0]
-			} else if err == nil && len(r.line) == 0 {
+			} else if err == nil && len(r.line) == 0 && len(trimEOL(chunk)) <= r.max {
 				// The whole line is in the buffer: no copy.
 				r.num++
 				return trimEOL(chunk), start, nil

@@ -154,7 +154,7 @@ func scan(ctx context.Context, f source.File, opts Options) (string, int, error)
 				n++
 				continue
 			}
-			return first, n, fmt.Errorf("line %d: %w", n+1, err)
+			return first, n, fmt.Errorf("line %d: %w", r.LineNum()+1, err)
 		}
 		n++
 		if first == "" {

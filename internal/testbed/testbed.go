@@ -42,19 +42,12 @@ var (
 	errs = map[string]error{}
 )
 
-// Default returns the default test bed. When the environment already names
-// one (FHIR_BASE_URL and MINIO_ENDPOINT, as `eval "$(scripts/testbed up)"`
-// sets them), that one is used; otherwise scripts/testbed starts it.
+// Default returns the default test bed: HAPI with its shipped defaults and
+// MinIO, on ports 18080 and 19000. scripts/testbed starts it unless it runs
+// already (scripts/test starts it before the tests). The environment's
+// FHIR_BASE_URL is never used, so that tests cannot write to a real server.
 func Default(t testing.TB) *Bed {
 	t.Helper()
-	if u, m := os.Getenv("FHIR_BASE_URL"), os.Getenv("MINIO_ENDPOINT"); u != "" && m != "" {
-		return &Bed{
-			FHIRBaseURL:    u,
-			MinIOEndpoint:  m,
-			MinIOAccessKey: os.Getenv("MINIO_ACCESS_KEY"),
-			MinIOSecretKey: os.Getenv("MINIO_SECRET_KEY"),
-		}
-	}
 	return Start(t, Settings{Name: "default"})
 }
 
@@ -113,8 +106,15 @@ func start(s Settings) (*Bed, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(root, "scripts", "testbed"), "up")
-	cmd.Env = append(os.Environ(),
-		fmt.Sprintf("HAPI_PORT=%d", p[0]), fmt.Sprintf("MINIO_PORT=%d", p[1]))
+	// The bed's settings are exactly the ones given: a HAPI_* or MINIO_*
+	// variable of the caller's shell must not change what the tests run on.
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "HAPI_") && !strings.HasPrefix(name, "MINIO_") && name != "TESTBED_SERVICES" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, fmt.Sprintf("HAPI_PORT=%d", p[0]), fmt.Sprintf("MINIO_PORT=%d", p[1]))
 	if s.Services != "" {
 		cmd.Env = append(cmd.Env, "TESTBED_SERVICES="+s.Services)
 	}

@@ -3,6 +3,7 @@ package transfer
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -28,10 +29,26 @@ func (u *Uploader) runStep(ctx context.Context, step int, st plan.Step, sum *Sum
 		u.produce(stopCtx, step, st, batches, outcomes)
 		return nil
 	})
+	// The senders judge each answer at once, so that a refused credential
+	// or a server that keeps failing stops the others before their next
+	// request: failedInRow counts whole batches failed in a row.
+	var failedInRow atomic.Int32
 	for range u.opts.Concurrency {
 		g.Go(func() error {
 			for b := range batches {
-				outcomes <- u.send(stopCtx, b)
+				o := u.send(stopCtx, b)
+				switch {
+				case o.err == nil:
+					failedInRow.Store(0)
+				case stopCtx.Err() != nil:
+				case u.fatal(o.err):
+					stop(wrapFatal(o.err))
+				default:
+					if n := failedInRow.Add(1); int(n) >= u.opts.MaxFailedBatches {
+						stop(fmt.Errorf("%w: %d batches in a row failed, the last with: %v", ErrServerGone, n, o.err))
+					}
+				}
+				outcomes <- o
 			}
 			return nil
 		})
@@ -41,33 +58,15 @@ func (u *Uploader) runStep(ctx context.Context, step int, st plan.Step, sum *Sum
 		close(outcomes)
 	}()
 
-	var fatal error
-	failedInRow := 0
+	var logErr error
 	for o := range outcomes {
-		if err := u.collect(o, sum, flog); err != nil && fatal == nil {
-			fatal = err
+		if err := u.collect(o, sum, flog); err != nil && logErr == nil {
+			logErr = err
 			stop(err)
 		}
-		if o.batch == nil {
-			continue
-		}
-		switch {
-		case o.err == nil:
-			failedInRow = 0
-		case fatal != nil || stopCtx.Err() != nil:
-		case u.fatal(o.err):
-			fatal = wrapFatal(o.err)
-			stop(fatal)
-		default:
-			failedInRow++
-			if failedInRow >= u.opts.MaxFailedBatches {
-				fatal = fmt.Errorf("%w: %d batches in a row failed, the last with: %v", ErrServerGone, failedInRow, o.err)
-				stop(fatal)
-			}
-		}
 	}
-	if fatal != nil {
-		return fatal
+	if cause := context.Cause(stopCtx); cause != nil && ctx.Err() == nil {
+		return cause
 	}
 	return ctx.Err()
 }

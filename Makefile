@@ -1,0 +1,17 @@
+# Shortcuts; the scripts are the source of truth.
+.PHONY: build test demo bench testbed-up testbed-down
+
+build:
+	go build -o bin/minio-to-fhir ./cmd/minio-to-fhir
+
+test:
+	scripts/test
+
+demo:
+	scripts/demo
+
+testbed-up:
+	@scripts/testbed up
+
+testbed-down:
+	scripts/testbed down

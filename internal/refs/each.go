@@ -1,0 +1,147 @@
+// Package refs finds and classifies the FHIR references inside one
+// resource's raw JSON, without decoding the resource.
+package refs
+
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// keyName is the JSON key whose string values are references (the
+// reference element of the FHIR Reference data type).
+const keyName = "reference"
+
+// maxEscapedKey is the longest spelling of keyName with escapes: every
+// character written as \uXXXX.
+const maxEscapedKey = len(keyName) * 6
+
+// Each calls fn with the string value of every object key named exactly
+// "reference", at any depth and in document order: in nested elements,
+// arrays, extensions and contained resources alike. A "reference" key
+// whose value is not a string is skipped (but its value is searched), and
+// the text "reference" inside a string value is never taken for a key. A
+// key repeated within one object is reported each time, although a JSON
+// decoder would keep only the last value.
+//
+// raw must be valid JSON (as json.Valid checks); Each does not validate
+// it again. On invalid input it reports some references or none, and
+// never panics.
+//
+// ref holds the value without its quotes, unescaped. It aliases raw when
+// the value has no escape and is valid UTF-8 (then Each allocates
+// nothing); otherwise it is decoded as encoding/json does, with invalid
+// UTF-8 replaced by U+FFFD. fn must not modify ref or keep it after it
+// returns.
+func Each(raw []byte, fn func(ref []byte)) {
+	i := 0
+	for i < len(raw) {
+		q := bytes.IndexByte(raw[i:], '"')
+		if q < 0 {
+			return
+		}
+		start := i + q + 1
+		end := stringEnd(raw, start)
+		if end < 0 {
+			return
+		}
+		// In valid JSON a string followed by ':' is a key, and any other
+		// string is a value, so no structure needs to be tracked.
+		colon := skipSpace(raw, end+1)
+		if colon >= len(raw) || raw[colon] != ':' {
+			i = end + 1
+			continue
+		}
+		if !isKey(raw[start:end]) {
+			i = colon + 1
+			continue
+		}
+		v := skipSpace(raw, colon+1)
+		if v >= len(raw) || raw[v] != '"' {
+			i = v
+			continue
+		}
+		vend := stringEnd(raw, v+1)
+		if vend < 0 {
+			return
+		}
+		emit(raw[v:vend+1], fn)
+		i = vend + 1
+	}
+}
+
+// stringEnd returns the index of the quote that closes the string whose
+// content starts at start, or -1 if there is none.
+func stringEnd(raw []byte, start int) int {
+	for i := start; i < len(raw); {
+		q := bytes.IndexByte(raw[i:], '"')
+		if q < 0 {
+			return -1
+		}
+		end := i + q
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for j := end - 1; j >= start && raw[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
+			return end
+		}
+		i = end + 1
+	}
+	return -1
+}
+
+// skipSpace returns the index of the first non-whitespace byte at or
+// after i.
+func skipSpace(raw []byte, i int) int {
+	for i < len(raw) {
+		switch raw[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// isKey reports whether the raw key text (without quotes) spells
+// keyName, possibly with escapes.
+func isKey(k []byte) bool {
+	if len(k) == len(keyName) {
+		return string(k) == keyName
+	}
+	if len(k) < len(keyName) || len(k) > maxEscapedKey || bytes.IndexByte(k, '\\') < 0 {
+		return false
+	}
+	s, ok := decode(k)
+	return ok && s == keyName
+}
+
+// emit calls fn with the quoted JSON string q, unquoted.
+func emit(q []byte, fn func(ref []byte)) {
+	v := q[1 : len(q)-1]
+	if bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		fn(v)
+		return
+	}
+	if s, ok := decode(v); ok {
+		fn([]byte(s))
+	}
+}
+
+// decode unquotes the content of a JSON string the way encoding/json
+// does: escapes resolved, lone surrogates and invalid UTF-8 replaced by
+// U+FFFD. It is the slow path, used only for strings with escapes.
+func decode(v []byte) (string, bool) {
+	q := make([]byte, 0, len(v)+2)
+	q = append(q, '"')
+	q = append(q, v...)
+	q = append(q, '"')
+	var s string
+	if err := json.Unmarshal(q, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
