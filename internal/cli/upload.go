@@ -221,7 +221,11 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		fmt.Fprintf(env.Stderr, "warning: the server speaks FHIR %s, not R4 (4.0.x); resources may be refused\n", orUnknown(info.FHIRVersion))
 	}
 
-	fmt.Fprintln(out, "Scanning directory...")
+	if _, local := cfg.src.(source.Dir); local {
+		fmt.Fprintln(out, "Scanning directory...")
+	} else {
+		fmt.Fprintln(out, "Listing bucket...")
+	}
 	files, err := cfg.src.List(ctx)
 	if err != nil {
 		return err
