@@ -85,10 +85,10 @@ func TestBucketListDownloadUpload(t *testing.T) {
 		t.Fatalf("list: exit %d: %s", r.code, r.stderr)
 	}
 	wantTypes := map[string]string{
-		"export/Organization.000.ndjson":              "Organization",
-		"export/Practitioner.000.ndjson":              "Practitioner",
-		"export/sites/Location.000.ndjson":            "Location",
-		"export/Patient.000.ndjson":                   "Patient",
+		"export/Organization.000.ndjson":               "Organization",
+		"export/Practitioner.000.ndjson":               "Practitioner",
+		"export/sites/Location.000.ndjson":             "Location",
+		"export/Patient.000.ndjson":                    "Patient",
 		"export/nested/deeper/Encounter.000.ndjson.gz": "Encounter",
 	}
 	sc := bufio.NewScanner(strings.NewReader(r.stdout))

@@ -110,9 +110,10 @@ func (s bucketSource) List(ctx context.Context) ([]source.File, error) {
 		}
 		key := o.Key
 		files = append(files, source.File{
-			Name: s.c.URL(key),
-			Size: o.Size,
-			Open: func(ctx context.Context) (io.ReadCloser, error) { return s.c.Open(ctx, key) },
+			Name:    s.c.URL(key),
+			Size:    o.Size,
+			Version: o.ETag,
+			Open:    func(ctx context.Context) (io.ReadCloser, error) { return s.c.Open(ctx, key) },
 		})
 	}
 	return files, nil

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,7 +35,15 @@ Flags (the variable in brackets sets the same from .env or the environment):
       --failure-log FILE    where failed resources are written (default upload_failures.log)
       --retries N           tries per Bundle on network errors, 408, 429, 5xx (default 6)
       --timeout DURATION    per request (default 5m)
+      --order data|static   data: order types, and resources within a type, from the
+                            references in the data; cycles go in transactions (default);
+                            static: a fixed order of types, files as they are
       --gzip                send request bodies gzip-compressed
+      --tx-semantics        ask HAPI (8.2+) to try each batch as a transaction first
+                            (header X-Transaction-Semantics)
+      --checkpoint-dir DIR  where resume checkpoints are kept
+                            (default ~/.local/state/minio-to-fhir)
+      --fresh               ignore the checkpoint of an interrupted run and start over
       --dry-run             check the server, scan and print the plan; send nothing
       --json                print the summary as JSON on stdout instead of the report
       --report FILE         also write the JSON summary to FILE
@@ -61,6 +71,10 @@ type uploadOptions struct {
 	retries     int
 	timeout     time.Duration
 	gzip        bool
+	txSemantics bool
+	order       string
+	ckptDir     string
+	fresh       bool
 	dryRun      bool
 	json        bool
 	report      string
@@ -89,6 +103,10 @@ func (o *uploadOptions) bind(fs interface {
 	fs.IntVar(&o.retries, "retries", 6, "")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "")
 	fs.BoolVar(&o.gzip, "gzip", false, "")
+	fs.BoolVar(&o.txSemantics, "tx-semantics", false, "")
+	fs.StringVar(&o.order, "order", plan.OrderData, "")
+	fs.StringVar(&o.ckptDir, "checkpoint-dir", "", "")
+	fs.BoolVar(&o.fresh, "fresh", false, "")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
 	fs.BoolVar(&o.json, "json", false, "")
 	fs.StringVar(&o.report, "report", "", "")
@@ -147,6 +165,12 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if o.concurrency < 1 || o.concurrency > 64 {
 		return nil, usageErrorf("concurrency %d is out of range: use 1 to 64 (--concurrency or CONCURRENCY)", o.concurrency)
 	}
+	if o.order != plan.OrderData && o.order != plan.OrderStatic {
+		return nil, usageErrorf("--order %q: use data or static", o.order)
+	}
+	if o.ckptDir == "" {
+		o.ckptDir = defaultCheckpointDir(env)
+	}
 	if o.retries < 1 {
 		return nil, usageErrorf("--retries must be at least 1")
 	}
@@ -160,7 +184,13 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := fhir.New(fhir.Config{BaseURL: o.fhirURL, Auth: auth, Timeout: o.timeout, GzipRequests: o.gzip, UserAgent: "minio-to-fhir/" + Version})
+	header := http.Header{}
+	if o.txSemantics {
+		// One transaction try, then batch semantics: a batch with an
+		// entry that always fails is not tried again and again.
+		header.Set("X-Transaction-Semantics", "retryCount=1;tryBatchAsTransactionFirst=true")
+	}
+	client, err := fhir.New(fhir.Config{BaseURL: o.fhirURL, Auth: auth, Timeout: o.timeout, GzipRequests: o.gzip, Header: header, UserAgent: "minio-to-fhir/" + Version})
 	if err != nil {
 		return nil, usageErrorf("FHIR_BASE_URL: %v", err)
 	}
@@ -230,7 +260,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	if err != nil {
 		return err
 	}
-	p, err := plan.Build(ctx, files, plan.Options{Count: true})
+	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: cfg.order, BaseURL: cfg.client.BaseURL()})
 	if err != nil {
 		return err
 	}
@@ -241,6 +271,20 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		return fmt.Errorf("no NDJSON files to upload in %s (looked for *.ndjson and *.ndjson.gz)", cfg.src)
 	}
 	printPlan(out, p)
+	if p.Analysis != nil {
+		if err := reportDangling(ctx, out, env.Stderr, cfg.client, p.Analysis); err != nil {
+			return err
+		}
+	}
+	ckpt := filepath.Join(cfg.ckptDir, transfer.Identity(p, cfg.order, cfg.batchSize, cfg.client.BaseURL())+".ckpt")
+	if cfg.fresh {
+		if err := os.Remove(ckpt); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove checkpoint: %w", err)
+		}
+	}
+	if _, err := os.Stat(ckpt); err == nil && !cfg.dryRun {
+		fmt.Fprintf(out, "Resuming an interrupted upload of the same input (checkpoint %s; --fresh starts over)\n\n", ckpt)
+	}
 	if cfg.dryRun {
 		fmt.Fprintln(out, "\nDry run: nothing sent.")
 		return nil
@@ -259,6 +303,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		Concurrency: cfg.concurrency,
 		Retry:       retry.Policy{Attempts: cfg.retries},
 		FailureLog:  cfg.failureLog,
+		Checkpoint:  ckpt,
 		Reporter:    rep,
 		Logger:      logger,
 	})
@@ -286,71 +331,14 @@ func orUnknown(s string) string {
 	return s
 }
 
-// printPlan shows the files found and the steps.
-func printPlan(w io.Writer, p *plan.Plan) {
-	total := p.Lines()
-	fmt.Fprintf(w, "Found %s (%s total)\n\n", progress.Plural(p.Files(), "NDJSON file", "NDJSON files"), progress.Plural(total, "resource", "resources"))
-	fmt.Fprintln(w, "Sorted by dependency order:")
-	for i, st := range p.Steps {
-		fmt.Fprintf(w, "  Step %d: %s (%s, %s)\n", i+1, strings.Join(st.Types, ", "), progress.Plural(len(st.Files), "file", "files"), progress.Plural(st.Lines(), "resource", "resources"))
+// defaultCheckpointDir is $XDG_STATE_HOME/minio-to-fhir, or
+// ~/.local/state/minio-to-fhir.
+func defaultCheckpointDir(env Env) string {
+	if d, ok := env.Lookup("XDG_STATE_HOME"); ok && d != "" {
+		return filepath.Join(d, "minio-to-fhir")
 	}
-	fmt.Fprintln(w)
-}
-
-// writeSummary prints the summary for people on out, or as JSON on stdout
-// with --json, and writes --report.
-func writeSummary(stdout, out io.Writer, cfg *uploadConfig, sum *transfer.Summary) error {
-	if cfg.report != "" {
-		b, _ := json.MarshalIndent(sum, "", "  ")
-		if err := os.WriteFile(cfg.report, append(b, '\n'), 0o644); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "state", "minio-to-fhir")
 	}
-	if cfg.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
-	}
-	w := out
-	if cfg.quiet {
-		w = stdout
-	}
-	fmt.Fprintln(w, "\n=== Summary ===")
-	fmt.Fprintf(w, "Total files: %s\n", progress.Thousands(sum.Files))
-	fmt.Fprintf(w, "Total resources: %s\n", progress.Thousands(sum.Read))
-	fmt.Fprintf(w, "Successfully uploaded: %s (%s created, %s updated, %s unchanged)\n",
-		progress.Thousands(sum.Landed()), progress.Thousands(sum.Created), progress.Thousands(sum.Updated), progress.Thousands(sum.Unchanged))
-	fmt.Fprintf(w, "Failed: %s\n", progress.Thousands(sum.Failed))
-	if sum.Failed > 0 {
-		var parts []string
-		for _, t := range sum.Types() {
-			if n := sum.ByType[t].Failed; n > 0 {
-				parts = append(parts, fmt.Sprintf("%s %s", t, progress.Thousands(n)))
-			}
-		}
-		fmt.Fprintf(w, "Failed by type: %s\n", strings.Join(parts, ", "))
-	}
-	if len(sum.FileProblems) > 0 {
-		fmt.Fprintf(w, "Files with problems: %d\n", len(sum.FileProblems))
-		for _, fp := range sum.FileProblems {
-			where := fp.File
-			if fp.Line > 0 {
-				where += fmt.Sprintf(" (line %d)", fp.Line)
-			}
-			fmt.Fprintf(w, "  %s: %s\n", where, fp.Err)
-		}
-	}
-	fmt.Fprintf(w, "Retries: %s\n", progress.Thousands(sum.Retries))
-	rate := 0.0
-	if sum.Seconds > 0 {
-		rate = float64(sum.Read) / sum.Seconds
-	}
-	fmt.Fprintf(w, "Duration: %s (%s resources/s)\n", progress.Duration(sum.Duration), progress.Thousands(int(rate)))
-	if sum.Interrupted {
-		fmt.Fprintln(w, "Interrupted: resources not yet read were not sent; run the same command again to finish.")
-	}
-	if sum.FailureLog != "" {
-		fmt.Fprintf(w, "\nFailed resources logged to: %s\n", sum.FailureLog)
-	}
-	return nil
+	return filepath.Join(os.TempDir(), "minio-to-fhir")
 }

@@ -43,6 +43,10 @@ func (s Step) Lines() int {
 // Plan is the ordered work of an upload.
 type Plan struct {
 	Steps []Step
+	// Analysis is set when the order comes from the data's references
+	// (Options.Order == OrderData): it places each resource in a wave of
+	// its step and in a cycle.
+	Analysis *Analysis
 	// Skipped are inputs that cannot be uploaded (unreadable, no type), with
 	// the reason in File.Err.
 	Skipped []File
@@ -70,11 +74,29 @@ func (p *Plan) Lines() int {
 	return n
 }
 
+// Orders Build knows.
+const (
+	// OrderData reads the references of every resource and orders types,
+	// and resources within a type group, so that every reference in the
+	// data is written before the resource that holds it; reference
+	// cycles go in transactions.
+	OrderData = "data"
+	// OrderStatic orders types by a fixed table of the references FHIR
+	// data usually holds, and sends each file in its order.
+	OrderStatic = "static"
+)
+
 // Options tune Build.
 type Options struct {
-	// Count reads every file once to count its resources.
+	// Count reads every file once to count its resources (always done
+	// with OrderData).
 	Count   bool
 	MaxLine int
+	// Order is OrderData or OrderStatic ("" is OrderStatic).
+	Order string
+	// BaseURL is the server's base, to recognise absolute references
+	// to it.
+	BaseURL string
 }
 
 // Build types each file (by its name, else by its first line's
@@ -91,7 +113,7 @@ func Build(ctx context.Context, files []source.File, opts Options) (*Plan, error
 			continue
 		}
 		typ, named := fhirtype.FromFileName(f.Name)
-		if !named || opts.Count {
+		if !named || opts.Count && opts.Order != OrderData {
 			first, lines, err := scan(ctx, f.File, opts)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -113,6 +135,12 @@ func Build(ctx context.Context, files []source.File, opts Options) (*Plan, error
 		}
 		f.Type = typ
 		byType[typ] = append(byType[typ], f)
+	}
+	if opts.Order == OrderData {
+		if err := analyze(ctx, p, byType, opts); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	types := make([]string, 0, len(byType))
 	for t := range byType {

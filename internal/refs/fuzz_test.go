@@ -3,7 +3,10 @@ package refs
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
 )
 
 // FuzzEach checks that Each never panics and, on valid JSON, reports
@@ -43,6 +46,39 @@ func FuzzEach(f *testing.F) {
 		slices.Sort(got)
 		if !slices.Equal(got, slow) {
 			t.Fatalf("got %q, want %q (decode into any)", got, slow)
+		}
+	})
+}
+
+// FuzzParse checks that Parse never panics and that what it returns is
+// consistent with its input.
+func FuzzParse(f *testing.F) {
+	const base = "http://127.0.0.1:8080/fhir"
+	for _, s := range []string{
+		"Patient/1", "Patient/1/_history/2", "Practitioner?identifier=http://x|1", "#c",
+		base + "/Patient/1", "https://x/Patient/1", "urn:uuid:1", "", "Foo/1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ref string) {
+		r := Parse(ref, base)
+		switch r.Kind {
+		case Relative, Absolute:
+			want := r.Type + "/" + r.ID
+			if r.Kind == Absolute {
+				want = base + "/" + want
+			}
+			if !fhirtype.Known(r.Type) || !validID(r.ID) || !strings.HasPrefix(ref, want) {
+				t.Fatalf("Parse(%q) = %+v: type, id or prefix wrong", ref, r)
+			}
+		case Conditional:
+			if !fhirtype.Known(r.Type) || r.Query == "" || !strings.HasSuffix(ref, r.Type+"?"+r.Query) {
+				t.Fatalf("Parse(%q) = %+v: type or query wrong", ref, r)
+			}
+		case Contained:
+			if ref != "#"+r.ID {
+				t.Fatalf("Parse(%q) = %+v", ref, r)
+			}
 		}
 	})
 }

@@ -67,7 +67,7 @@ func (r Ref) Local() bool { return r.Kind == Relative || r.Kind == Absolute }
 // when unknown. A URL under base is Absolute when the rest is a valid
 // Type/id[/_history/vid], Conditional when it is Type?query, and Invalid
 // otherwise; the match is on the exact text (scheme, host and port as
-// spelled in base). Any other URL with "://" is External.
+// spelled in base). Any other URL (scheme "://" ...) is External.
 //
 // A type that is not an R4 resource type (fhirtype.Known, case
 // sensitive) makes a relative, absolute or conditional reference
@@ -92,10 +92,28 @@ func Parse(ref string, base string) Ref {
 		}
 		return r
 	}
-	if strings.Contains(ref, "://") {
+	if isURL(ref) {
 		return Ref{Kind: External}
 	}
 	return parseLocal(ref)
+}
+
+// isURL reports whether s starts with scheme "://", such as "https://".
+// A conditional reference may hold "://" in its query, after a '?' that
+// no scheme contains.
+func isURL(s string) bool {
+	i := strings.Index(s, "://")
+	if i <= 0 {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		c := s[j]
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if !letter && (j == 0 || !('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
 }
 
 // parseLocal parses Type/id, Type/id/_history/vid or Type?query.

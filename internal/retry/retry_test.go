@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -319,5 +320,73 @@ func TestSleep(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Sleep took %v after cancellation, want it to return at once", d)
+	}
+}
+
+func TestGateHalvesAndRecovers(t *testing.T) {
+	g := NewGate(8)
+	ctx := context.Background()
+	for range 3 {
+		if err := g.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		g.Release(true, 0)
+	}
+	if got, want := g.Limit(), 1; got != want {
+		t.Fatalf("after 3 overloads: got limit %d, want %d", got, want)
+	}
+	for range 1 + 2 + 3 + 4 {
+		if err := g.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		g.Release(false, 0)
+	}
+	if got, want := g.Limit(), 5; got != want {
+		t.Errorf("after 10 successes: got limit %d, want %d", got, want)
+	}
+}
+
+func TestGatePausesEveryone(t *testing.T) {
+	g := NewGate(4)
+	now := time.Unix(1000, 0)
+	var mu sync.Mutex
+	g.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	if err := g.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g.Release(true, time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := g.Acquire(ctx); err == nil {
+		t.Fatal("acquired during the pause")
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	if err := g.Acquire(context.Background()); err != nil {
+		t.Fatalf("after the pause: %v", err)
+	}
+}
+
+func TestGateLimitsInFlight(t *testing.T) {
+	g := NewGate(2)
+	ctx := context.Background()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(g.Acquire(ctx))
+	must(g.Acquire(ctx))
+	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+	defer cancel()
+	if err := g.Acquire(short); err == nil {
+		t.Fatal("a third request was admitted with limit 2")
+	}
+	done := make(chan error)
+	go func() { done <- g.Acquire(ctx) }()
+	g.Release(false, 0)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

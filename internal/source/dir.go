@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 )
 
 // Dir is a local folder whose *.ndjson and *.ndjson.gz files, in it and in
@@ -73,8 +74,9 @@ func (d Dir) List(ctx context.Context) ([]File, error) {
 
 func (d Dir) file(name, path string, info fs.FileInfo) File {
 	return File{
-		Name: name,
-		Size: info.Size(),
+		Name:    name,
+		Size:    info.Size(),
+		Version: info.ModTime().UTC().Format(time.RFC3339Nano),
 		Open: func(context.Context) (io.ReadCloser, error) {
 			f, err := os.Open(path)
 			if err != nil {

@@ -17,6 +17,10 @@ type File struct {
 	Name string
 	// Size is the stored size in bytes (compressed for .gz).
 	Size int64
+	// Version changes when the content does: the modification time of a
+	// local file, the ETag of an object. With Name and Size it is the
+	// file's identity for resuming an upload.
+	Version string
 	// Err, when set, says why the file was found but cannot be read; it is
 	// reported and the rest of the input goes on.
 	Err error

@@ -13,119 +13,187 @@ import (
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
 )
 
-// produce reads the step's files in order and sends full batches on out;
-// lines it rejects and files it cannot read go straight to outcomes.
-func (u *Uploader) produce(ctx context.Context, step int, st plan.Step, out chan<- *batch, outcomes chan<- outcome) {
+// produceFiles reads the step's files in order. Lines that pass the
+// checks and may go now are batched; lines that must wait for a later
+// wave are spilled; rejected lines ride with the batch of their span.
+func (u *Uploader) produceFiles(ctx context.Context, step int, st plan.Step, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
 	for _, f := range st.Files {
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
-		if err := u.produceFile(ctx, step, f, out, outcomes); err != nil {
-			return
+		if err := u.produceFile(ctx, step, f, sp, ck, out, outcomes); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// batcher fills batches and hands them on.
+type batcher struct {
+	u       *Uploader
+	ck      *checkpoint
+	out     chan<- *batch
+	step    int
+	label   string
+	idBase  string
+	of      int
+	kind    fhir.Kind
+	typ     string // the type rejected lines count under
+	index   int
+	cur     *batch
+	stopped bool
+}
+
+func (bt *batcher) current() *batch {
+	if bt.cur == nil {
+		bt.cur = &batch{step: bt.step, label: bt.label, kind: bt.kind, b: fhir.NewBuilder(bt.kind), typ: bt.typ}
+	}
+	return bt.cur
+}
+
+func (bt *batcher) add(e entry, raw []byte) {
+	b := bt.current()
+	b.b.Add(e.typ, e.id, raw)
+	b.entries = append(b.entries, e)
+}
+
+func (bt *batcher) reject(f Failure) {
+	b := bt.current()
+	b.rejected = append(b.rejected, f)
+}
+
+// flush hands the current batch on; it reports false once the stage is
+// stopping (the batch then goes to the collector as not sent).
+func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
+	b := bt.cur
+	if b == nil {
+		return !bt.stopped
+	}
+	bt.cur = nil
+	if len(b.entries) > 0 {
+		bt.index++
+		b.index, b.of = bt.index, max(bt.of, bt.index)
+		b.id = fmt.Sprintf("%s#%d", bt.idBase, bt.index)
+	} else {
+		b.id = fmt.Sprintf("%s#%d+rejected", bt.idBase, bt.index)
+	}
+	b.done = bt.ck.lookup(b.id)
+	if bt.stopped {
+		outcomes <- outcome{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
+		return false
+	}
+	select {
+	case bt.out <- b:
+		return true
+	case <-ctx.Done():
+		bt.stopped = true
+		outcomes <- outcome{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
+		return false
 	}
 }
 
-// produceFile returns an error only when the upload is stopping.
-func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, out chan<- *batch, outcomes chan<- outcome) error {
-	of := 0
+func (bt *batcher) full() bool {
+	return bt.cur != nil && len(bt.cur.entries) >= bt.u.opts.BatchSize
+}
+
+// produceFile returns an error only when the stage cannot go on (a spill
+// file cannot be written); a file it cannot read is a problem reported to
+// the collector.
+func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
+	bt := &batcher{u: u, ck: ck, out: out, step: step, label: f.Name, idBase: fmt.Sprintf("s%d/%s", step, f.Name), kind: fhir.Batch, typ: f.Type}
 	if f.Lines > 0 {
-		of = (f.Lines + u.opts.BatchSize - 1) / u.opts.BatchSize
+		bt.of = (f.Lines + u.opts.BatchSize - 1) / u.opts.BatchSize
 	}
 	rc, err := source.OpenNDJSON(ctx, f.File)
 	if err != nil {
-		return emit(ctx, outcomes, outcome{problem: &FileProblem{File: f.Name, Err: err.Error()}})
+		outcomes <- outcome{problem: &FileProblem{File: f.Name, Err: err.Error()}}
+		return nil
 	}
 	defer rc.Close()
+	// Whatever happens, lines read into a batch are accounted for.
+	defer bt.flush(ctx, outcomes)
 	r := ndjson.NewReader(rc, u.opts.MaxLine)
-	index := 0
-	var cur *batch
-	flush := func() error {
-		if cur == nil || len(cur.entries) == 0 {
-			return nil
-		}
-		b := cur
-		cur = nil
-		select {
-		case out <- b:
-			return nil
-		case <-ctx.Done():
-			// Never sent: the collector still accounts for it.
-			return emit(ctx, outcomes, outcome{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx))})
-		}
-	}
-	defer func() {
-		// Lines read into a batch that will not go: account for them.
-		if cur != nil && len(cur.entries) > 0 {
-			outcomes <- outcome{batch: cur, err: fmt.Errorf("not sent: %w", context.Cause(ctx))}
-		}
-	}()
 	warnedType := false
-	for {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	for ctx.Err() == nil {
 		line, err := r.Next()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
 			var tl *ndjson.LineTooLongError
 			if errors.As(err, &tl) {
-				rej := Failure{File: f.Name, Line: tl.Line, Error: err.Error()}
-				if err := emit(ctx, outcomes, outcome{typ: f.Type, rejected: []Failure{rej}}); err != nil {
-					return err
-				}
+				bt.reject(Failure{File: f.Name, Line: tl.Line, Error: err.Error()})
 				continue
 			}
 			// The rest of the file cannot be read (a truncated .gz, a
 			// network error): send what was read, report the file.
-			if ferr := flush(); ferr != nil {
-				return ferr
-			}
-			return emit(ctx, outcomes, outcome{problem: &FileProblem{File: f.Name, Line: r.LineNum() + 1, Err: "reading stopped: " + err.Error()}})
+			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: r.LineNum() + 1, Err: "reading stopped: " + err.Error()}}
+			return nil
 		}
 		m, err := ndjson.Inspect(line.Data)
 		if err == nil && !fhirtype.Storable(m.Type) {
 			err = fmt.Errorf("%w: %q is not a FHIR R4 resource type", ndjson.ErrInvalidType, m.Type)
 		}
 		if err != nil {
-			typ := m.Type
-			if !fhirtype.Known(typ) {
-				typ = f.Type
-			}
-			rej := Failure{File: f.Name, Line: line.Num, ResourceType: m.Type, ID: m.ID, Error: err.Error(), Resource: append([]byte(nil), line.Data...)}
-			if err := emit(ctx, outcomes, outcome{typ: typ, rejected: []Failure{rej}}); err != nil {
-				return err
-			}
+			bt.reject(Failure{File: f.Name, Line: line.Num, ResourceType: m.Type, ID: m.ID, Error: err.Error(), Resource: append([]byte(nil), line.Data...)})
 			continue
 		}
 		if m.Type != f.Type && !warnedType {
 			warnedType = true
-			msg := fmt.Sprintf("line %d holds a %s in a file of %s resources; each line is sent as the type it says", line.Num, m.Type, f.Type)
-			if err := emit(ctx, outcomes, outcome{problem: &FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true}); err != nil {
+			msg := fmt.Sprintf("holds a %s in a file of %s resources; each line is sent as the type it says", m.Type, f.Type)
+			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true}
+		}
+		e := entry{file: f.Name, line: line.Num, typ: m.Type, id: m.ID}
+		if p := sp.a.Place(m.Type, m.ID); p.Wave > 0 || p.Cycle != 0 {
+			if err := sp.add(p, e, line.Data); err != nil {
 				return err
 			}
+			continue
 		}
-		if cur == nil {
-			index++
-			cur = &batch{step: step, file: f.Name, index: index, of: max(of, index), b: fhir.NewBuilder(fhir.Batch)}
-		}
-		cur.b.Add(m.Type, m.ID, line.Data)
-		cur.entries = append(cur.entries, entry{line: line.Num, typ: m.Type, id: m.ID})
-		if len(cur.entries) >= u.opts.BatchSize {
-			if err := flush(); err != nil {
-				return err
-			}
+		bt.add(e, line.Data)
+		if bt.full() && !bt.flush(ctx, outcomes) {
+			return nil
 		}
 	}
-	return flush()
+	return nil
 }
 
-// emit hands an outcome to the collector, which reads until the step
-// ends, so this never blocks for long and nothing read is dropped. It
-// returns ctx's error so that the producer stops when the upload does.
-func emit(ctx context.Context, outcomes chan<- outcome, o outcome) error {
-	outcomes <- o
-	return ctx.Err()
+// produceWave sends wave k's spilled resources: the plain ones in batches,
+// then the cycles in transactions, whole cycles only.
+func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
+	plain := &batcher{u: u, ck: ck, out: out, step: step, kind: fhir.Batch,
+		label: fmt.Sprintf("wave %d: resources that reference others of this step", k+1), idBase: fmt.Sprintf("s%d/w%d", step, k)}
+	err := sp.eachPlain(k, func(s spilled) error {
+		plain.add(s.e, s.raw)
+		if plain.full() && !plain.flush(ctx, outcomes) {
+			return context.Cause(ctx)
+		}
+		return nil
+	})
+	if err != nil || !plain.flush(ctx, outcomes) {
+		return stopErr(ctx, err)
+	}
+	tx := &batcher{u: u, ck: ck, out: out, step: step, kind: fhir.Transaction,
+		label: fmt.Sprintf("wave %d: reference cycles, in transactions", k+1), idBase: fmt.Sprintf("s%d/c%d", step, k)}
+	err = sp.eachCycle(k, func(members []spilled) error {
+		if tx.cur != nil && len(tx.cur.entries)+len(members) > u.opts.BatchSize && !tx.flush(ctx, outcomes) {
+			return context.Cause(ctx)
+		}
+		for _, m := range members {
+			tx.add(m.e, m.raw)
+		}
+		return nil
+	})
+	if err != nil || !tx.flush(ctx, outcomes) {
+		return stopErr(ctx, err)
+	}
+	return nil
+}
+
+// stopErr returns err unless it only says the stage is stopping.
+func stopErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }

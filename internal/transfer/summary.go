@@ -44,6 +44,10 @@ type Summary struct {
 	Duration     time.Duration     `json:"-"`
 	Seconds      float64           `json:"seconds"`
 	Interrupted  bool              `json:"interrupted"`
+	// Resumed says an earlier run's checkpoint was resumed; Skipped counts
+	// the resources it had confirmed, which this run did not send again.
+	Resumed bool `json:"resumed"`
+	Skipped int  `json:"skipped"`
 }
 
 // Types returns the types of ByType, sorted.

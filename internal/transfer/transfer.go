@@ -1,6 +1,8 @@
 // Package transfer runs an upload: it reads the files of a plan step by
-// step, checks each line, sends batch Bundles with a few senders at once,
-// and accounts for every resource: on the server, or in the failure log.
+// step, checks each line, sends Bundles with a few senders at once, and
+// accounts for every resource: on the server, or in the failure log. With
+// a data-driven plan, resources that reference others of their own step
+// wait for a later wave, and reference cycles go in transactions.
 package transfer
 
 import (
@@ -8,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
@@ -33,8 +36,15 @@ type Options struct {
 	MaxFailedBatches int
 	// FailureLog is the path of the failure log; "" keeps none.
 	FailureLog string
-	Reporter   progress.Reporter
-	Logger     *slog.Logger
+	// Checkpoint is the path of the resume checkpoint; "" keeps none. An
+	// existing checkpoint is resumed: its confirmed batches are not sent
+	// again, and count in the summary.
+	Checkpoint string
+	// TempDir holds the resources that wait for a later wave; "" is the
+	// system's temporary folder.
+	TempDir  string
+	Reporter progress.Reporter
+	Logger   *slog.Logger
 }
 
 // ErrServerGone stops an upload whose batches keep failing whole.
@@ -47,6 +57,7 @@ var ErrAuth = errors.New("the server refused the credentials")
 type Uploader struct {
 	sender Sender
 	opts   Options
+	gate   *retry.Gate
 	now    func() time.Time
 }
 
@@ -67,79 +78,103 @@ func New(s Sender, opts Options) *Uploader {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Uploader{sender: s, opts: opts, now: time.Now}
+	return &Uploader{sender: s, opts: opts, gate: retry.NewGate(opts.Concurrency), now: time.Now}
+}
+
+// run is the state of one Run.
+type run struct {
+	sum  *Summary
+	flog *failureLog
+	ckpt *checkpoint
+	plan *plan.Plan
 }
 
 // Run uploads the plan, step after step: a step starts only when every
-// batch of the steps before it has its answer. It returns the summary and,
-// when the upload stopped early, why (ctx's error when interrupted).
+// batch of the steps before it has its answer, and so does each wave of a
+// step. It returns the summary and, when the upload stopped early, why
+// (ctx's error when interrupted). An interrupted or stopped run leaves
+// its checkpoint and the failure log so far (FailureLog + ".partial") for
+// the next run to resume.
 func (u *Uploader) Run(ctx context.Context, p *plan.Plan) (*Summary, error) {
 	start := u.now()
-	sum := &Summary{Files: p.Files()}
-	flog := &failureLog{path: u.opts.FailureLog}
+	r := &run{sum: &Summary{Files: p.Files()}, plan: p}
+	ck, err := openCheckpoint(u.opts.Checkpoint)
+	if err != nil {
+		return r.sum, err
+	}
+	r.ckpt = ck
+	r.sum.Resumed = ck.resumed()
+	r.flog = &failureLog{path: u.opts.FailureLog, appendTo: ck.resumed(), keep: func(id string) bool { return ck.lookup(id) != nil }}
+	if err := r.flog.start(); err != nil {
+		return r.sum, err
+	}
 	var runErr error
 	for i, st := range p.Steps {
 		if ctx.Err() != nil {
 			break
 		}
 		u.opts.Reporter.StepStarted(progress.Step{Index: i + 1, Of: len(p.Steps), Types: st.Types, Files: len(st.Files), Lines: st.Lines()})
-		if runErr = u.runStep(ctx, i+1, st, sum, flog); runErr != nil {
+		if runErr = u.runStep(ctx, r, i+1, st); runErr != nil {
 			break
 		}
 	}
-	path, err := flog.close()
-	sum.FailureLog = path
-	sum.Duration = u.now().Sub(start)
-	sum.Seconds = sum.Duration.Seconds()
+	finished := runErr == nil && ctx.Err() == nil
+	path, ferr := r.flog.close()
+	r.sum.FailureLog = path
+	if cerr := ck.close(finished); ferr == nil {
+		ferr = cerr
+	}
+	r.sum.Duration = u.now().Sub(start)
+	r.sum.Seconds = r.sum.Duration.Seconds()
 	if ctx.Err() != nil {
-		sum.Interrupted = true
+		r.sum.Interrupted = true
 		if runErr == nil || errors.Is(runErr, context.Canceled) {
 			runErr = ctx.Err()
 		}
 	}
 	if runErr == nil {
-		runErr = err
+		runErr = ferr
 	}
-	return sum, runErr
+	return r.sum, runErr
 }
 
-// batch is one Bundle on its way, with where each entry came from.
-type batch struct {
-	step    int
-	file    string
-	index   int // 1-based in its file
-	of      int // batches in the file, 0 when unknown
-	b       *fhir.Builder
-	entries []entry
-}
-
-type entry struct {
-	line    int
-	typ, id string
-}
-
-// outcome is what comes back to the collector: a sent batch, or lines
-// rejected before sending, or a file that could not be read.
-type outcome struct {
-	batch    *batch
-	results  []fhir.EntryResult
-	err      error // the whole batch failed
-	retries  int
-	duration time.Duration
-	rejected []Failure    // lines that were never sent
-	problem  *FileProblem // a file that could not be read (further)
-	warnOnly bool         // the problem is a warning, not a failed file
-	typ      string       // for rejected lines: the type they count under
+// runStep sends a step's files, then the waves its files deferred.
+func (u *Uploader) runStep(ctx context.Context, r *run, step int, st plan.Step) error {
+	sp, err := newSpill(u.opts.TempDir, r.plan.Analysis)
+	if err != nil {
+		return err
+	}
+	defer sp.remove()
+	prod := func(ctx context.Context, out chan<- *batch, outcomes chan<- outcome) error {
+		return u.produceFiles(ctx, step, st, sp, r.ckpt, out, outcomes)
+	}
+	if err := u.runStage(ctx, r, prod); err != nil {
+		return err
+	}
+	for wave := 0; wave < sp.waves(); wave++ {
+		prod := func(ctx context.Context, out chan<- *batch, outcomes chan<- outcome) error {
+			return u.produceWave(ctx, step, wave, sp, r.ckpt, out, outcomes)
+		}
+		if err := u.runStage(ctx, r, prod); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (u *Uploader) fatal(err error) bool {
 	var se *fhir.StatusError
-	if errors.As(err, &se) && (se.Code == 401 || se.Code == 403) {
-		return true
-	}
-	return false
+	return errors.As(err, &se) && (se.Code == 401 || se.Code == 403)
 }
 
 func wrapFatal(err error) error {
 	return fmt.Errorf("%w: %v", ErrAuth, err)
+}
+
+// removeIfExists removes path, ignoring that it does not exist.
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }

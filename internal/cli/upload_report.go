@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+)
+
+// printPlan shows the files found and the steps.
+func printPlan(w io.Writer, p *plan.Plan) {
+	total := p.Lines()
+	fmt.Fprintf(w, "Found %s (%s total)\n\n", progress.Plural(p.Files(), "NDJSON file", "NDJSON files"), progress.Plural(total, "resource", "resources"))
+	fmt.Fprintln(w, "Sorted by dependency order:")
+	for i, st := range p.Steps {
+		fmt.Fprintf(w, "  Step %d: %s (%s, %s)\n", i+1, strings.Join(st.Types, ", "), progress.Plural(len(st.Files), "file", "files"), progress.Plural(st.Lines(), "resource", "resources"))
+	}
+	if a := p.Analysis; a != nil {
+		fmt.Fprintf(w, "\nReferences: %s to resources by id (%s between resources of one step), %s conditional\n",
+			progress.Thousands(a.References), progress.Thousands(a.Edges), progress.Thousands(a.Conditional))
+		if a.Waves > 1 || a.Cycles > 0 {
+			fmt.Fprintf(w, "Within steps: %s; %s (%s resources, the largest %d) sent as transactions\n",
+				progress.Plural(a.Waves, "wave", "waves"), progress.Plural(a.Cycles, "reference cycle", "reference cycles"), progress.Thousands(a.CycleNodes), a.LargestCycle)
+		}
+		if a.Duplicates > 0 {
+			fmt.Fprintf(w, "Repeated ids: %s lines repeat a Type/id of an earlier line (the last one wins on the server)\n", progress.Thousands(a.Duplicates))
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// reportDangling asks the server about references to resources that are
+// not in the data, and warns of those it does not have either: they will
+// fail on a server that enforces referential integrity.
+func reportDangling(ctx context.Context, out, errw io.Writer, c *fhir.Client, a *plan.Analysis) error {
+	if a.DanglingTotal == 0 {
+		return nil
+	}
+	byType := map[string][]string{}
+	for _, m := range a.Missing {
+		typ, id, _ := strings.Cut(m, "/")
+		byType[typ] = append(byType[typ], id)
+	}
+	onServer := map[string]bool{}
+	types := make([]string, 0, len(byType))
+	for t := range byType {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, t := range types {
+		found, err := c.Existing(ctx, t, byType[t])
+		if err != nil {
+			fmt.Fprintf(errw, "warning: could not ask the server which referenced %s resources it has: %v\n", t, err)
+			return nil
+		}
+		for id := range found {
+			onServer[t+"/"+id] = true
+		}
+	}
+	shown := 0
+	for _, d := range a.Dangling {
+		if onServer[d.To] {
+			continue
+		}
+		if shown < progress.MaxWarnings {
+			fmt.Fprintf(errw, "warning: %s: line %d: %s refers to %s, which is neither in the data nor on the server\n", d.File, d.Line, d.From, d.To)
+		}
+		shown++
+	}
+	switch {
+	case shown > progress.MaxWarnings:
+		fmt.Fprintf(errw, "warning: %s more references to missing resources are not shown\n", progress.Thousands(shown-progress.MaxWarnings))
+	}
+	if shown > 0 {
+		fmt.Fprintf(out, "Missing references: %s point at resources neither in the data nor on the server; those resources will fail\n\n", progress.Thousands(shown))
+	}
+	if extra := a.DanglingTotal - len(a.Dangling); extra > 0 {
+		fmt.Fprintf(out, "Not checked: %s further references to resources not in the data\n\n", progress.Thousands(extra))
+	}
+	return nil
+}
+
+// writeSummary prints the summary for people on out, or as JSON on stdout
+// with --json, and writes --report.
+func writeSummary(stdout, out io.Writer, cfg *uploadConfig, sum *transfer.Summary) error {
+	if cfg.report != "" {
+		b, _ := json.MarshalIndent(sum, "", "  ")
+		if err := os.WriteFile(cfg.report, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	if cfg.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	w := out
+	if cfg.quiet {
+		w = stdout
+	}
+	fmt.Fprintln(w, "\n=== Summary ===")
+	fmt.Fprintf(w, "Total files: %s\n", progress.Thousands(sum.Files))
+	fmt.Fprintf(w, "Total resources: %s\n", progress.Thousands(sum.Read))
+	fmt.Fprintf(w, "Successfully uploaded: %s (%s created, %s updated, %s unchanged)\n",
+		progress.Thousands(sum.Landed()), progress.Thousands(sum.Created), progress.Thousands(sum.Updated), progress.Thousands(sum.Unchanged))
+	fmt.Fprintf(w, "Failed: %s\n", progress.Thousands(sum.Failed))
+	if sum.Failed > 0 {
+		var parts []string
+		for _, t := range sum.Types() {
+			if n := sum.ByType[t].Failed; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %s", t, progress.Thousands(n)))
+			}
+		}
+		fmt.Fprintf(w, "Failed by type: %s\n", strings.Join(parts, ", "))
+	}
+	if len(sum.FileProblems) > 0 {
+		fmt.Fprintf(w, "Files with problems: %d\n", len(sum.FileProblems))
+		for _, fp := range sum.FileProblems {
+			where := fp.File
+			if fp.Line > 0 {
+				where += fmt.Sprintf(" (line %d)", fp.Line)
+			}
+			fmt.Fprintf(w, "  %s: %s\n", where, fp.Err)
+		}
+	}
+	fmt.Fprintf(w, "Retries: %s\n", progress.Thousands(sum.Retries))
+	rate := 0.0
+	if sum.Seconds > 0 {
+		rate = float64(sum.Read) / sum.Seconds
+	}
+	fmt.Fprintf(w, "Duration: %s (%s resources/s)\n", progress.Duration(sum.Duration), progress.Thousands(int(rate)))
+	if sum.Resumed {
+		fmt.Fprintf(w, "Resumed: %s resources confirmed by an earlier run were not sent again (counted above)\n", progress.Thousands(sum.Skipped))
+	}
+	if sum.Interrupted {
+		fmt.Fprintln(w, "Interrupted: run the same command again to resume where this run stopped.")
+	}
+	if sum.FailureLog != "" {
+		fmt.Fprintf(w, "\nFailed resources logged to: %s\n", sum.FailureLog)
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package graph
+
+import (
+	"math/bits"
+	"slices"
+)
+
+// IndexBuilder collects the keys of all resources. The zero value is
+// ready to use.
+type IndexBuilder struct {
+	keys []uint64
+}
+
+// NewIndexBuilder returns a builder with room for n keys, which avoids
+// growing (and briefly doubling) the key slice when n is known.
+func NewIndexBuilder(n int) *IndexBuilder {
+	return &IndexBuilder{keys: make([]uint64, 0, n)}
+}
+
+// Add adds the key of one resource. Keys may repeat.
+func (b *IndexBuilder) Add(key uint64) { b.keys = append(b.keys, key) }
+
+// Build sorts and de-duplicates the keys and returns the Index. It takes
+// over the builder's memory: the builder is empty afterwards.
+func (b *IndexBuilder) Build() *Index {
+	keys := b.keys
+	b.keys = nil
+	slices.Sort(keys)
+	added := len(keys)
+	keys = slices.Compact(keys)
+	ix := &Index{keys: keys, dups: added - len(keys)}
+	ix.buildDir()
+	return ix
+}
+
+// Index maps the key of each resource to a node: its position among the
+// sorted distinct keys, from 0 to Len()-1. It takes 8 bytes per key plus
+// a directory of about 0.25 byte per key, and holds at most 2³²-1 keys.
+type Index struct {
+	keys []uint64
+	dups int
+	// dir[b] is the position of the first key whose top bits are >= b;
+	// it narrows a Lookup to about 16 keys, since hashes are uniform.
+	dir   []uint32
+	shift uint
+}
+
+// keysPerBucket is the average number of keys a Lookup searches.
+const keysPerBucket = 16
+
+// buildDir fills the directory of the top log2(n/keysPerBucket) bits.
+func (ix *Index) buildDir() {
+	nb := 0
+	if n := len(ix.keys) / keysPerBucket; n > 1 {
+		nb = bits.Len(uint(n)) - 1
+	}
+	ix.shift = 64 - uint(nb)
+	ix.dir = make([]uint32, 1<<nb+1)
+	pos := 0
+	for b := range 1 << nb {
+		for pos < len(ix.keys) && ix.bucket(ix.keys[pos]) < b {
+			pos++
+		}
+		ix.dir[b] = uint32(pos)
+	}
+	ix.dir[1<<nb] = uint32(len(ix.keys))
+}
+
+// bucket returns the directory slot of key.
+func (ix *Index) bucket(key uint64) int {
+	return int(key >> ix.shift) // 0 when shift is 64
+}
+
+// Len returns the number of distinct keys, that is of nodes.
+func (ix *Index) Len() int { return len(ix.keys) }
+
+// Duplicates returns how many added keys were already present: resources
+// given twice, or (rarely, see Key) two resources whose keys collide.
+func (ix *Index) Duplicates() int { return ix.dups }
+
+// Key returns the key of node i.
+func (ix *Index) Key(i uint32) uint64 { return ix.keys[i] }
+
+// Lookup returns the node of key, and false if key was never added.
+func (ix *Index) Lookup(key uint64) (uint32, bool) {
+	b := ix.bucket(key)
+	lo, hi := ix.dir[b], ix.dir[b+1]
+	i, ok := slices.BinarySearch(ix.keys[lo:hi], key)
+	return lo + uint32(i), ok
+}

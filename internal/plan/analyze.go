@@ -1,0 +1,243 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/graph"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/ndjson"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/refs"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
+)
+
+// Placement says when a resource is written within its step.
+type Placement struct {
+	// Wave is the resource's level: it references resources of its own
+	// step only at lower waves. Wave 0 goes first, straight from the files.
+	Wave int
+	// Cycle is non-zero for a resource in a reference cycle: all
+	// resources with the same Cycle value go in one transaction.
+	Cycle uint32
+}
+
+// Dangling is a reference to a resource that is not in the data.
+type Dangling struct {
+	File string
+	Line int
+	From string // Type/id of the resource that refers
+	To   string // Type/id referred to
+}
+
+// MaxDanglingExamples bounds the dangling references a plan keeps.
+const MaxDanglingExamples = 1000
+
+// Analysis is what the data's references say.
+type Analysis struct {
+	Resources    int // distinct Type/id keys
+	Duplicates   int // lines whose Type/id came before
+	References   int // local references (Type/id and absolute URLs of the server)
+	Conditional  int // conditional references (Type?query): ordered by type only
+	Edges        int // references between resources of one type group
+	Cycles       int // reference cycles, each sent as one transaction
+	CycleNodes   int
+	LargestCycle int
+	Waves        int // the most waves of any step
+	// DanglingTotal counts references to a Type/id that is not in the
+	// data; Dangling keeps the first MaxDanglingExamples, and Missing the
+	// distinct targets among them, for a check on the server.
+	DanglingTotal int
+	Dangling      []Dangling
+	Missing       []string
+
+	index *graph.Index
+	res   graph.Result
+}
+
+// Place returns where a resource goes. Resources the plan did not see
+// (they failed the line checks) go in wave 0.
+func (a *Analysis) Place(typ, id string) Placement {
+	if a == nil || a.index == nil {
+		return Placement{}
+	}
+	node, ok := a.index.Lookup(graph.Key(typ, id))
+	if !ok {
+		return Placement{}
+	}
+	c := a.res.Component(node)
+	if c == graph.NoComponent {
+		return Placement{}
+	}
+	p := Placement{Wave: int(a.res.Level(node))}
+	if a.res.IsCycle(c) {
+		p.Cycle = c + 1
+	}
+	return p
+}
+
+// eachLine streams the valid resource lines of f.
+func eachLine(ctx context.Context, f File, maxLine int, fn func(m ndjson.Meta, line ndjson.Line)) (int, error) {
+	rc, err := source.OpenNDJSON(ctx, f.File)
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	r := ndjson.NewReader(rc, maxLine)
+	n := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		line, err := r.Next()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			if ndjson.IsLineError(err) {
+				n++
+				continue
+			}
+			return n, fmt.Errorf("line %d: %w", r.LineNum()+1, err)
+		}
+		n++
+		if m, err := ndjson.Inspect(line.Data); err == nil {
+			fn(m, line)
+		}
+	}
+}
+
+// analyze reads the typed files twice: first every resource's key and the
+// references between types, then, with the type groups known, the
+// references between resources of a group, from which the waves and
+// cycles come. It sets p.Steps and the lines of every file.
+func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Options) error {
+	ib := graph.NewIndexBuilder(0)
+	typeEdges := map[[2]string]int{}
+	a := &Analysis{}
+	present := make([]string, 0, len(byType))
+	for t := range byType {
+		present = append(present, t)
+	}
+	sort.Strings(present)
+	for _, t := range present {
+		fs := byType[t]
+		for i := range fs {
+			n, err := eachLine(ctx, fs[i], opts.MaxLine, func(m ndjson.Meta, line ndjson.Line) {
+				ib.Add(graph.Key(m.Type, m.ID))
+				refs.Each(line.Data, func(ref []byte) {
+					r := refs.Parse(string(ref), opts.BaseURL)
+					switch {
+					case r.Local():
+						typeEdges[[2]string{m.Type, r.Type}]++
+					case r.Kind == refs.Conditional:
+						typeEdges[[2]string{m.Type, r.Type}]++
+						a.Conditional++
+					}
+				})
+			})
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err == nil {
+				fs[i].Lines = n
+			}
+		}
+	}
+	a.index = ib.Build()
+	a.Resources = a.index.Len()
+	a.Duplicates = a.index.Duplicates()
+
+	groups := graph.TypeOrder(present, typeEdges, Classic)
+	groupOf := map[string]int{}
+	for gi, g := range groups {
+		for _, t := range g.Types {
+			groupOf[t] = gi
+		}
+	}
+	g := graph.New(a.index.Len())
+	missing := map[string]bool{}
+	for _, t := range present {
+		cyclic := groups[groupOf[t]].Cyclic
+		for _, f := range byType[t] {
+			_, err := eachLine(ctx, f, opts.MaxLine, func(m ndjson.Meta, line ndjson.Line) {
+				src, _ := a.index.Lookup(graph.Key(m.Type, m.ID))
+				refs.Each(line.Data, func(ref []byte) {
+					r := refs.Parse(string(ref), opts.BaseURL)
+					if !r.Local() {
+						return
+					}
+					a.References++
+					dst, ok := a.index.Lookup(graph.Key(r.Type, r.ID))
+					if !ok {
+						a.DanglingTotal++
+						if len(a.Dangling) < MaxDanglingExamples {
+							to := r.Type + "/" + r.ID
+							a.Dangling = append(a.Dangling, Dangling{File: f.Name, Line: line.Num, From: m.Type + "/" + m.ID, To: to})
+							if !missing[to] {
+								missing[to] = true
+								a.Missing = append(a.Missing, to)
+							}
+						}
+						return
+					}
+					if cyclic && groupOf[r.Type] == groupOf[m.Type] && src != dst {
+						g.AddEdge(src, dst)
+						a.Edges++
+					}
+				})
+			})
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			_ = err // reported when the file is sent
+		}
+	}
+	a.res = g.Plan()
+	st := a.res.Stats()
+	a.Cycles, a.CycleNodes, a.LargestCycle = st.Cycles, st.CycleNodes, st.LargestCycle
+	p.Analysis = a
+	a.Waves = max(1, st.Levels)
+	p.Steps = stepsFromGroups(groups, typeEdges, byType)
+	return nil
+}
+
+// stepsFromGroups puts groups that do not depend on each other in one
+// step: a group's step is one more than the highest step of the groups
+// it references.
+func stepsFromGroups(groups []graph.TypeGroup, typeEdges map[[2]string]int, byType map[string][]File) []Step {
+	groupOf := map[string]int{}
+	for gi, g := range groups {
+		for _, t := range g.Types {
+			groupOf[t] = gi
+		}
+	}
+	level := make([]int, len(groups))
+	for gi, g := range groups { // groups come in dependency order
+		for _, t := range g.Types {
+			for e := range typeEdges {
+				if e[0] != t {
+					continue
+				}
+				dg, ok := groupOf[e[1]]
+				if ok && dg != gi {
+					level[gi] = max(level[gi], level[dg]+1)
+				}
+			}
+		}
+	}
+	var steps []Step
+	for gi, g := range groups {
+		for len(steps) <= level[gi] {
+			steps = append(steps, Step{})
+		}
+		st := &steps[level[gi]]
+		st.Types = append(st.Types, g.Types...)
+		for _, t := range g.Types {
+			fs := byType[t]
+			sort.SliceStable(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
+			st.Files = append(st.Files, fs...)
+		}
+	}
+	return steps
+}

@@ -1,0 +1,318 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/retry"
+)
+
+// batch is one Bundle on its way, with where each entry came from.
+type batch struct {
+	id       string // its name in the checkpoint
+	label    string // for progress: the file, or the wave
+	step     int
+	index    int // 1-based within its label
+	of       int // batches under the label, 0 when unknown
+	kind     fhir.Kind
+	b        *fhir.Builder
+	entries  []entry
+	rejected []Failure // lines of this batch's span that were never sent
+	typ      string    // the type rejected lines count under
+	// done is set for a batch an earlier run confirmed: it is not sent,
+	// and counts as it did then.
+	done *ckptRecord
+}
+
+type entry struct {
+	file    string
+	line    int
+	typ, id string
+	cycle   uint32 // the transaction group, for a cycle
+}
+
+// outcome is what comes back to the collector: a batch with its answer,
+// or a file that could not be read (further).
+type outcome struct {
+	batch    *batch
+	results  []fhir.EntryResult
+	err      error // the whole batch failed
+	retries  int
+	duration time.Duration
+	problem  *FileProblem
+	warnOnly bool // the problem is a warning, not a failed file
+	notSent  bool // the upload stopped before the batch was sent
+}
+
+// producer makes batches for a stage and closes nothing: runStage does.
+type producer func(ctx context.Context, out chan<- *batch, outcomes chan<- outcome) error
+
+// runStage sends what produce makes: Concurrency senders post the
+// batches, and this goroutine collects the results: it alone touches the
+// summary, the failure log and the checkpoint. It returns when every
+// batch has its answer.
+func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error {
+	// stop ends reading and retrying (interrupt or fatal error); requests
+	// already on the wire still get their answer.
+	stopCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	batches := make(chan *batch, u.opts.Concurrency)
+	outcomes := make(chan outcome, u.opts.Concurrency*2)
+	var g errgroup.Group
+	var prodErr error
+	g.Go(func() error {
+		defer close(batches)
+		if err := produce(stopCtx, batches, outcomes); err != nil && stopCtx.Err() == nil {
+			prodErr = err
+			stop(err)
+		}
+		return nil
+	})
+	// The senders judge each answer at once, so that a refused credential
+	// or a server that keeps failing stops the others before their next
+	// request: failedInRow counts whole batches failed in a row.
+	var failedInRow atomic.Int32
+	for range u.opts.Concurrency {
+		g.Go(func() error {
+			for b := range batches {
+				o := u.send(stopCtx, b)
+				switch {
+				case o.err == nil:
+					failedInRow.Store(0)
+				case stopCtx.Err() != nil:
+				case u.fatal(o.err):
+					stop(wrapFatal(o.err))
+				default:
+					if n := failedInRow.Add(1); int(n) >= u.opts.MaxFailedBatches {
+						stop(fmt.Errorf("%w: %d batches in a row failed, the last with: %v", ErrServerGone, n, o.err))
+					}
+				}
+				outcomes <- o
+			}
+			return nil
+		})
+	}
+	go func() {
+		g.Wait()
+		close(outcomes)
+	}()
+
+	var logErr error
+	for o := range outcomes {
+		if err := u.collect(r, o); err != nil && logErr == nil {
+			logErr = err
+			stop(err)
+		}
+	}
+	switch {
+	case logErr != nil:
+		return logErr
+	case prodErr != nil:
+		return prodErr
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return context.Cause(stopCtx)
+}
+
+// send posts a batch with retries, through the gate that slows every
+// sender down together when the server is overloaded. Once the upload is
+// stopping, a batch not yet sent is not sent: its resources go to the
+// failure log.
+func (u *Uploader) send(ctx context.Context, b *batch) outcome {
+	o := outcome{batch: b}
+	if b.done != nil || len(b.entries) == 0 {
+		return o
+	}
+	if err := ctx.Err(); err != nil {
+		o.err, o.notSent = fmt.Errorf("not sent: %w", context.Cause(ctx)), true
+		return o
+	}
+	start := time.Now()
+	o.results, o.retries, o.err = u.post(ctx, b, b.b)
+	if o.err != nil && b.kind == fhir.Transaction && !u.fatal(o.err) && ctx.Err() == nil {
+		// A transaction is all or nothing: send each cycle on its own, so
+		// that one bad cycle does not take the others down with it.
+		o.results, o.err = u.splitTransaction(ctx, b, o.err, &o.retries)
+	}
+	o.duration = time.Since(start)
+	return o
+}
+
+// post sends one Bundle (b's, or a part of it) with retries.
+func (u *Uploader) post(ctx context.Context, b *batch, bl *fhir.Builder) ([]fhir.EntryResult, int, error) {
+	body := bl.Bytes()
+	// The request itself is not cancelled by an interrupt: a batch on the
+	// wire gets its answer, so that we know what landed.
+	postCtx := context.WithoutCancel(ctx)
+	var results []fhir.EntryResult
+	retries := 0
+	err := u.opts.Retry.Do(ctx, func(ctx context.Context) error {
+		if err := u.gate.Acquire(ctx); err != nil {
+			return err
+		}
+		res, err := u.sender.Post(postCtx, body, bl.Len())
+		over, pause := overloaded(err)
+		if over && pause == 0 {
+			pause = u.opts.Retry.Backoff(retries+1, err)
+		}
+		u.gate.Release(over, pause)
+		results = res
+		return err
+	}, func(attempt int, err error, wait time.Duration) {
+		retries++
+		u.opts.Reporter.Retrying(b.label, b.index, attempt, err, wait)
+	})
+	return results, retries, err
+}
+
+// overloaded reports whether err says the server is overloaded, and for
+// how long it asked us to wait.
+func overloaded(err error) (bool, time.Duration) {
+	var se *fhir.StatusError
+	if errors.As(err, &se) {
+		switch se.Code {
+		case 429, 503, 504:
+			return true, se.RetryAfter
+		}
+		return false, 0
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true, 0
+	}
+	return false, 0
+}
+
+// collect accounts for one outcome: counts, failure log, checkpoint.
+func (u *Uploader) collect(r *run, o outcome) error {
+	if o.problem != nil {
+		if !o.warnOnly {
+			r.sum.FileProblems = append(r.sum.FileProblems, *o.problem)
+		}
+		where := o.problem.File
+		if o.problem.Line > 0 {
+			where = fmt.Sprintf("%s: line %d", where, o.problem.Line)
+		}
+		u.opts.Reporter.Warn(fmt.Sprintf("%s: %s", where, o.problem.Err))
+	}
+	b := o.batch
+	if b == nil {
+		return nil
+	}
+	if b.done != nil {
+		for typ, c := range b.done.ByType {
+			r.sum.addType(typ, c)
+		}
+		r.sum.Retries += b.done.Retries
+		r.sum.Skipped += len(b.entries)
+		return nil
+	}
+	rec := ckptRecord{ID: b.id, ByType: map[string]Counts{}, Retries: o.retries}
+	count := func(typ string, c Counts) {
+		r.sum.addType(typ, c)
+		tc := rec.ByType[typ]
+		tc.add(c)
+		rec.ByType[typ] = tc
+	}
+	for _, f := range b.rejected {
+		f.Batch = b.id
+		count(b.typ, Counts{Read: 1, Failed: 1})
+		u.opts.Reporter.Warn(fmt.Sprintf("%s: line %d: %s", f.File, f.Line, f.Error))
+		if err := r.flog.write(f); err != nil {
+			return err
+		}
+	}
+	if len(b.entries) == 0 {
+		return r.ckpt.record(rec, r.flog)
+	}
+	r.sum.Batches++
+	r.sum.Retries += o.retries
+	ev := progress.Batch{Step: b.step, File: b.label, Index: b.index, Of: b.of, Resources: len(b.entries), Retries: o.retries, Duration: o.duration, Err: o.err}
+	for i, e := range b.entries {
+		c := Counts{Read: 1}
+		var fail *Failure
+		if o.err != nil {
+			fail = &Failure{Error: o.err.Error()}
+		} else {
+			switch res := o.results[i]; res.Result {
+			case fhir.Created:
+				c.Created, ev.Created = 1, ev.Created+1
+			case fhir.Updated:
+				c.Updated, ev.Updated = 1, ev.Updated+1
+			case fhir.Unchanged:
+				c.Unchanged, ev.Unchanged = 1, ev.Unchanged+1
+			default:
+				fail = &Failure{Status: res.Status, Error: res.Outcome}
+			}
+		}
+		if fail != nil {
+			c.Failed, ev.Failed = 1, ev.Failed+1
+			fail.File, fail.Line, fail.ResourceType, fail.ID, fail.Batch = e.file, e.line, e.typ, e.id, b.id
+			fail.Resource = b.b.Resource(i)
+			if err := r.flog.write(*fail); err != nil {
+				return err
+			}
+		}
+		count(e.typ, c)
+	}
+	u.opts.Reporter.BatchDone(ev)
+	if o.err != nil && (o.notSent || retry.Temporary(o.err) || u.fatal(o.err)) {
+		// Not confirmed: a resumed run sends it again (and drops these
+		// failure records).
+		return nil
+	}
+	return r.ckpt.record(rec, r.flog)
+}
+
+// splitTransaction sends each cycle of a failed transaction on its own.
+// A cycle that fails again has its entries failed with the server's
+// reason; the others land. With a single cycle there is nothing to split
+// and err stands.
+func (u *Uploader) splitTransaction(ctx context.Context, b *batch, err error, retries *int) ([]fhir.EntryResult, error) {
+	if len(b.entries) == 0 || b.entries[0].cycle == b.entries[len(b.entries)-1].cycle {
+		return nil, err
+	}
+	results := make([]fhir.EntryResult, 0, len(b.entries))
+	for start := 0; start < len(b.entries); {
+		end := start + 1
+		for end < len(b.entries) && b.entries[end].cycle == b.entries[start].cycle {
+			end++
+		}
+		one := fhir.NewBuilder(fhir.Transaction)
+		for i := start; i < end; i++ {
+			one.Add(b.entries[i].typ, b.entries[i].id, b.b.Resource(i))
+		}
+		res, n, err := u.post(ctx, b, one)
+		*retries += n
+		if err != nil {
+			if u.fatal(err) || retry.Temporary(err) {
+				return nil, err
+			}
+			res = make([]fhir.EntryResult, end-start)
+			for i := range res {
+				res[i] = fhir.EntryResult{Result: fhir.Failed, Status: statusOf(err), Outcome: "in a transaction of a reference cycle: " + err.Error()}
+			}
+		}
+		results = append(results, res...)
+		start = end
+	}
+	return results, nil
+}
+
+// statusOf is the HTTP status of an error answer, or 0.
+func statusOf(err error) int {
+	var se *fhir.StatusError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return 0
+}
