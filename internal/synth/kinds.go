@@ -73,7 +73,7 @@ var kinds = [numKinds]kindInfo{
 	kObsMicroTest:                {file: "MimicObservationMicroTest", rtype: "Observation", code: "mtest"},
 	kObsMicroOrg:                 {file: "MimicObservationMicroOrg", rtype: "Observation", code: "morg", gzip: true},
 	kObsMicroSusc:                {file: "MimicObservationMicroSusc", rtype: "Observation", code: "msusc"},
-	kObsChartevents:              {file: "MimicObservationChartevents", rtype: "Observation", code: "chart", split: true},
+	kObsChartevents:              {file: "MimicObservationChartevents", rtype: "Observation", code: "chart", gzip: true, split: true},
 	kObsDatetimeevents:           {file: "MimicObservationDatetimeevents", rtype: "Observation", code: "dte", gzip: true},
 	kObsOutputevents:             {file: "MimicObservationOutputevents", rtype: "Observation", code: "out"},
 	kObsED:                       {file: "MimicObservationED", rtype: "Observation", code: "obsed", gzip: true},

@@ -60,6 +60,12 @@ const (
 
 var idPrefixRE = regexp.MustCompile(`^[A-Za-z0-9.\-]{0,16}$`)
 
+// Validate reports the first invalid field of o, as Generate would.
+func (o Options) Validate() error {
+	_, err := o.withDefaults()
+	return err
+}
+
 // withDefaults returns o with defaults filled in, or an error that names the
 // first invalid field.
 func (o Options) withDefaults() (Options, error) {

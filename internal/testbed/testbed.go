@@ -115,6 +115,10 @@ func start(s Settings) (*Bed, error) {
 		}
 	}
 	cmd.Env = append(cmd.Env, fmt.Sprintf("HAPI_PORT=%d", p[0]), fmt.Sprintf("MINIO_PORT=%d", p[1]))
+	if os.Getenv("TESTBED_STATE_ROOT") == "" {
+		// The same place scripts/test uses, so both find the same beds.
+		cmd.Env = append(cmd.Env, "TESTBED_STATE_ROOT="+filepath.Join(root, ".testbed", "test"))
+	}
 	if s.Services != "" {
 		cmd.Env = append(cmd.Env, "TESTBED_SERVICES="+s.Services)
 	}
