@@ -97,6 +97,9 @@ func BatchLine(b Batch) string {
 	if b.Of > 0 {
 		of = fmt.Sprintf("/%d", b.Of)
 	}
+	if b.Resumed {
+		return fmt.Sprintf("  Batch %d%s (%s)... ✓ confirmed by an earlier run", b.Index, of, Plural(b.Resources, "resource", "resources"))
+	}
 	mark := "✓"
 	switch {
 	case b.Err != nil:

@@ -27,6 +27,8 @@ type Batch struct {
 	Retries   int
 	Duration  time.Duration
 	Err       error // set when the whole batch failed
+	// Resumed says an earlier run confirmed this batch; it was not sent.
+	Resumed bool
 }
 
 // Reporter receives the events of an upload, from one goroutine at a time.

@@ -214,6 +214,9 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		}
 		r.sum.Retries += b.done.Retries
 		r.sum.Skipped += len(b.entries)
+		if len(b.entries) > 0 {
+			u.opts.Reporter.BatchDone(progress.Batch{Step: b.step, File: b.label, Index: b.index, Of: b.of, Resources: len(b.entries), Resumed: true})
+		}
 		return nil
 	}
 	rec := ckptRecord{ID: b.id, ByType: map[string]Counts{}, Retries: o.retries}

@@ -23,6 +23,7 @@ import (
 type fakeSender struct {
 	mu      sync.Mutex
 	bundles [][]string // "Type/id" of each entry, per call
+	kinds   []string   // the Bundle type, per call
 	// answer decides the result of call n (0-based) for its entries; nil
 	// answers 201 for all.
 	answer func(n int, urls []string) ([]fhir.EntryResult, error)
@@ -42,7 +43,7 @@ func (f *fakeSender) Post(ctx context.Context, body []byte, n int) ([]fhir.Entry
 	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, fmt.Errorf("fake: bad bundle: %v", err)
 	}
-	if b.Type != "batch" || len(b.Entry) != n {
+	if b.Type != "batch" && b.Type != "transaction" || len(b.Entry) != n {
 		return nil, fmt.Errorf("fake: type %q with %d entries for n=%d", b.Type, len(b.Entry), n)
 	}
 	urls := make([]string, n)
@@ -56,6 +57,7 @@ func (f *fakeSender) Post(ctx context.Context, body []byte, n int) ([]fhir.Entry
 	call := f.calls
 	f.calls++
 	f.bundles = append(f.bundles, urls)
+	f.kinds = append(f.kinds, b.Type)
 	f.mu.Unlock()
 	if f.answer != nil {
 		return f.answer(call, urls)
@@ -94,11 +96,16 @@ func resources(typ string, n int) []string {
 
 func buildPlan(t *testing.T, dir string) *plan.Plan {
 	t.Helper()
+	return buildPlanOrder(t, dir, plan.OrderStatic)
+}
+
+func buildPlanOrder(t *testing.T, dir, order string) *plan.Plan {
+	t.Helper()
 	files, err := source.Dir{Path: dir}.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.Build(context.Background(), files, plan.Options{Count: true})
+	p, err := plan.Build(context.Background(), files, plan.Options{Count: true, Order: order})
 	if err != nil {
 		t.Fatal(err)
 	}
