@@ -145,6 +145,32 @@ func TestUploadBadInput(t *testing.T) {
 	if !strings.Contains(r.stdout, "Failed: 3") || !strings.Contains(r.stdout, "Failed resources logged to: "+logPath) {
 		t.Errorf("summary does not report the 3 failures:\n%s", r.stdout)
 	}
+
+	// Replay: with the missing Patient now on the server, uploading the
+	// failure log lands the Observation; the other two fail again, under
+	// the file and line they first came from.
+	code, body := s.do(t, "PUT", "Patient/"+id+"-nobody", []byte(fmt.Sprintf(`{"resourceType":"Patient","id":"%s-nobody"}`, id)), nil)
+	if code != 201 {
+		t.Fatalf("PUT the missing patient: HTTP %d %s", code, body)
+	}
+	log2 := filepath.Join(t.TempDir(), "failures2.log")
+	r = run(t, fhirSettings(bed.FHIRBaseURL), "upload", "-i", logPath, "--failure-log", log2, "--checkpoint-dir", t.TempDir())
+	if r.code != cli.ExitFailures {
+		t.Fatalf("replay: exit %d, want %d\n%s\n%s", r.code, cli.ExitFailures, r.stdout, r.stderr)
+	}
+	if v := s.versions(t, "Observation", []string{id + "-o2"}); len(v) != 1 {
+		t.Errorf("replay did not land Observation/%s-o2", id)
+	}
+	data, err := os.ReadFile(log2)
+	must(t, err)
+	for _, where := range []string{`"file":"Patient.ndjson","line":2`, `"file":"Patient.ndjson","line":4`} {
+		if !strings.Contains(string(data), where) {
+			t.Errorf("replay failure log lacks %s:\n%s", where, data)
+		}
+	}
+	if n := strings.Count(string(data), "\n"); n != 2 {
+		t.Errorf("replay failure log has %d records, want 2:\n%s", n, data)
+	}
 }
 
 // TestUploadAuth: Basic auth against HAPI with auth on; a wrong password

@@ -198,6 +198,9 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, replay := src.(source.FailureLog); replay && sameFile(o.input, o.failureLog) {
+		return nil, usageErrorf("--input %s is the failure log this run would write: give another --failure-log", o.input)
+	}
 	return &uploadConfig{uploadOptions: o, client: client, src: src}, nil
 }
 
@@ -225,6 +228,9 @@ func inputSource(input string, s settings) (source.Source, error) {
 	if strings.HasPrefix(input, "s3://") {
 		return bucketSource(input, s)
 	}
+	if info, err := os.Stat(input); err == nil && info.Mode().IsRegular() && source.IsFailureLog(input) {
+		return source.FailureLog{Path: input}, nil
+	}
 	return source.Dir{Path: input}, nil
 }
 
@@ -251,9 +257,12 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		fmt.Fprintf(env.Stderr, "warning: the server speaks FHIR %s, not R4 (4.0.x); resources may be refused\n", orUnknown(info.FHIRVersion))
 	}
 
-	if _, local := cfg.src.(source.Dir); local {
+	switch cfg.src.(type) {
+	case source.Dir:
 		fmt.Fprintln(out, "Scanning directory...")
-	} else {
+	case source.FailureLog:
+		fmt.Fprintln(out, "Reading the failure log of an earlier run: its resources are sent again...")
+	default:
 		fmt.Fprintln(out, "Listing bucket...")
 	}
 	files, err := cfg.src.List(ctx)
@@ -341,4 +350,11 @@ func defaultCheckpointDir(env Env) string {
 		return filepath.Join(home, ".local", "state", "minio-to-fhir")
 	}
 	return filepath.Join(os.TempDir(), "minio-to-fhir")
+}
+
+// sameFile reports whether two paths name one existing file.
+func sameFile(a, b string) bool {
+	ia, err1 := os.Stat(a)
+	ib, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(ia, ib)
 }

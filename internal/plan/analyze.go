@@ -77,7 +77,9 @@ func (a *Analysis) Place(typ, id string) Placement {
 }
 
 // eachLine streams the valid resource lines of f.
-func eachLine(ctx context.Context, f File, maxLine int, fn func(m ndjson.Meta, line ndjson.Line)) (int, error) {
+// fn gets the file name with the line: a failure log's records name the
+// file they first came from.
+func eachLine(ctx context.Context, f File, maxLine int, fn func(m ndjson.Meta, file string, line ndjson.Line)) (int, error) {
 	rc, err := source.OpenNDJSON(ctx, f.File)
 	if err != nil {
 		return 0, err
@@ -101,8 +103,16 @@ func eachLine(ctx context.Context, f File, maxLine int, fn func(m ndjson.Meta, l
 			return n, fmt.Errorf("line %d: %w", r.LineNum()+1, err)
 		}
 		n++
+		file := f.Name
+		if f.Replay {
+			data, origin, num, ok := source.Unwrap(line.Data)
+			if !ok {
+				continue
+			}
+			line.Data, line.Num, file = data, num, origin
+		}
 		if m, err := ndjson.Inspect(line.Data); err == nil {
-			fn(m, line)
+			fn(m, file, line)
 		}
 	}
 }
@@ -123,7 +133,7 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 	for _, t := range present {
 		fs := byType[t]
 		for i := range fs {
-			n, err := eachLine(ctx, fs[i], opts.MaxLine, func(m ndjson.Meta, line ndjson.Line) {
+			n, err := eachLine(ctx, fs[i], opts.MaxLine, func(m ndjson.Meta, _ string, line ndjson.Line) {
 				ib.Add(graph.Key(m.Type, m.ID))
 				refs.Each(line.Data, func(ref []byte) {
 					r := refs.Parse(string(ref), opts.BaseURL)
@@ -160,7 +170,7 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 	for _, t := range present {
 		cyclic := groups[groupOf[t]].Cyclic
 		for _, f := range byType[t] {
-			_, err := eachLine(ctx, f, opts.MaxLine, func(m ndjson.Meta, line ndjson.Line) {
+			_, err := eachLine(ctx, f, opts.MaxLine, func(m ndjson.Meta, file string, line ndjson.Line) {
 				src, _ := a.index.Lookup(graph.Key(m.Type, m.ID))
 				refs.Each(line.Data, func(ref []byte) {
 					r := refs.Parse(string(ref), opts.BaseURL)
@@ -173,7 +183,7 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 						a.DanglingTotal++
 						if len(a.Dangling) < MaxDanglingExamples {
 							to := r.Type + "/" + r.ID
-							a.Dangling = append(a.Dangling, Dangling{File: f.Name, Line: line.Num, From: m.Type + "/" + m.ID, To: to})
+							a.Dangling = append(a.Dangling, Dangling{File: file, Line: line.Num, From: m.Type + "/" + m.ID, To: to})
 							if !missing[to] {
 								missing[to] = true
 								a.Missing = append(a.Missing, to)

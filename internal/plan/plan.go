@@ -113,6 +113,9 @@ func Build(ctx context.Context, files []source.File, opts Options) (*Plan, error
 			continue
 		}
 		typ, named := fhirtype.FromFileName(f.Name)
+		if f.File.Type != "" {
+			typ, named = f.File.Type, true
+		}
 		if !named || opts.Count && opts.Order != OrderData {
 			first, lines, err := scan(ctx, f.File, opts)
 			if ctx.Err() != nil {

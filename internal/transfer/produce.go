@@ -130,20 +130,35 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: r.LineNum() + 1, Err: "reading stopped: " + err.Error()}}
 			return nil
 		}
+		file := f.Name
+		if f.Replay {
+			// A failure-log record: send its resource again, under the
+			// file and line it first came from.
+			data, origin, num, ok := source.Unwrap(line.Data)
+			switch {
+			case !ok:
+				bt.reject(Failure{File: f.Name, Line: line.Num, Error: "not a failure-log record", Resource: append([]byte(nil), line.Data...)})
+				continue
+			case data == nil:
+				bt.reject(Failure{File: origin, Line: num, Error: "the line was not kept in the failure log (too long); send its file again"})
+				continue
+			}
+			line.Data, line.Num, file = data, num, origin
+		}
 		m, err := ndjson.Inspect(line.Data)
 		if err == nil && !fhirtype.Storable(m.Type) {
 			err = fmt.Errorf("%w: %q is not a FHIR R4 resource type", ndjson.ErrInvalidType, m.Type)
 		}
 		if err != nil {
-			bt.reject(Failure{File: f.Name, Line: line.Num, ResourceType: m.Type, ID: m.ID, Error: err.Error(), Resource: append([]byte(nil), line.Data...)})
+			bt.reject(Failure{File: file, Line: line.Num, ResourceType: m.Type, ID: m.ID, Error: err.Error(), Resource: append([]byte(nil), line.Data...)})
 			continue
 		}
-		if m.Type != f.Type && !warnedType {
+		if m.Type != f.Type && !warnedType && !f.Replay {
 			warnedType = true
 			msg := fmt.Sprintf("holds a %s in a file of %s resources; each line is sent as the type it says", m.Type, f.Type)
 			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true}
 		}
-		e := entry{file: f.Name, line: line.Num, typ: m.Type, id: m.ID}
+		e := entry{file: file, line: line.Num, typ: m.Type, id: m.ID}
 		if p := sp.a.Place(m.Type, m.ID); p.Wave > 0 || p.Cycle != 0 {
 			if err := sp.add(p, e, line.Data); err != nil {
 				return err
