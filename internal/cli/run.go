@@ -5,6 +5,8 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -120,7 +122,12 @@ func exitCode(err error, stderr io.Writer) int {
 
 // hints say what to try for the errors users meet.
 func hints(err error) []string {
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
 	switch {
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr):
+		return []string{"the server's certificate is not trusted: give its CA with --ca-cert FILE (or check FHIR_BASE_URL's host name)"}
 	case errors.Is(err, fhir.ErrUnreachable):
 		return []string{"is a FHIR server running at that address? Set FHIR_BASE_URL (or start the test bed: scripts/testbed up)"}
 	case errors.Is(err, fhir.ErrUnauthorized), errors.Is(err, transfer.ErrAuth):

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +37,10 @@ Flags (the variable in brackets sets the same from .env or the environment):
       --failure-log FILE    where failed resources are written (default upload_failures.log)
       --retries N           tries per Bundle on network errors, 408, 429, 5xx (default 6)
       --timeout DURATION    per request (default 5m)
+      --ca-cert FILE        trust the CA certificate(s) in FILE (PEM) for an https server,
+                            besides the system's
+      --insecure-skip-verify  do not verify the server's certificate (unsafe: anyone
+                            between you and the server can read the data and credentials)
       --order data|static   data: order types, and resources within a type, from the
                             references in the data; cycles go in transactions (default);
                             static: a fixed order of types, files as they are
@@ -70,6 +76,8 @@ type uploadOptions struct {
 	failureLog  string
 	retries     int
 	timeout     time.Duration
+	caCert      string
+	insecure    bool
 	gzip        bool
 	txSemantics bool
 	order       string
@@ -102,6 +110,8 @@ func (o *uploadOptions) bind(fs interface {
 	fs.StringVar(&o.failureLog, "failure-log", "upload_failures.log", "")
 	fs.IntVar(&o.retries, "retries", 6, "")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "")
+	fs.StringVar(&o.caCert, "ca-cert", "", "")
+	fs.BoolVar(&o.insecure, "insecure-skip-verify", false, "")
 	fs.BoolVar(&o.gzip, "gzip", false, "")
 	fs.BoolVar(&o.txSemantics, "tx-semantics", false, "")
 	fs.StringVar(&o.order, "order", plan.OrderData, "")
@@ -190,7 +200,11 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 		// entry that always fails is not tried again and again.
 		header.Set("X-Transaction-Semantics", "retryCount=1;tryBatchAsTransactionFirst=true")
 	}
-	client, err := fhir.New(fhir.Config{BaseURL: o.fhirURL, Auth: auth, Timeout: o.timeout, GzipRequests: o.gzip, Header: header, UserAgent: "minio-to-fhir/" + Version})
+	tlsConf, err := tlsConfig(o.caCert, o.insecure)
+	if err != nil {
+		return nil, err
+	}
+	client, err := fhir.New(fhir.Config{BaseURL: o.fhirURL, Auth: auth, Timeout: o.timeout, GzipRequests: o.gzip, Header: header, TLS: tlsConf, UserAgent: "minio-to-fhir/" + Version})
 	if err != nil {
 		return nil, usageErrorf("FHIR_BASE_URL: %v", err)
 	}
@@ -246,6 +260,9 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	fmt.Fprintln(out, "=== HAPI FHIR Batch Uploader ===")
 	fmt.Fprintf(out, "Source: %s\nDestination: %s\nBatch Size: %d\n\n", cfg.src, cfg.client.BaseURL(), cfg.batchSize)
 
+	if cfg.insecure {
+		fmt.Fprintln(env.Stderr, "warning: --insecure-skip-verify: the server's certificate is NOT checked; anyone on the path can read and change the data and the credentials")
+	}
 	fmt.Fprint(out, "Testing FHIR server... ")
 	info, err := cfg.client.CheckServer(ctx)
 	if err != nil {
@@ -357,4 +374,30 @@ func sameFile(a, b string) bool {
 	ia, err1 := os.Stat(a)
 	ib, err2 := os.Stat(b)
 	return err1 == nil && err2 == nil && os.SameFile(ia, ib)
+}
+
+// tlsConfig builds the TLS settings of --ca-cert and --insecure-skip-verify.
+func tlsConfig(caFile string, insecure bool) (*tls.Config, error) {
+	if caFile == "" && !insecure {
+		return nil, nil
+	}
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if insecure {
+		conf.InsecureSkipVerify = true
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, usageErrorf("--ca-cert: %v", cleanPathErr(err))
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, usageErrorf("--ca-cert %s: no PEM certificate in it", caFile)
+		}
+		conf.RootCAs = pool
+	}
+	return conf, nil
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,7 +40,10 @@ type Config struct {
 	// GzipRequests sends request bodies with Content-Encoding: gzip.
 	GzipRequests bool
 	// Header is added to every batch request (e.g. X-Transaction-Semantics).
-	Header    http.Header
+	Header http.Header
+	// TLS configures HTTPS (a private CA); nil verifies with the system's
+	// roots.
+	TLS       *tls.Config
 	UserAgent string
 }
 
@@ -72,6 +76,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 64
+		tr.TLSClientConfig = cfg.TLS
 		hc = &http.Client{Timeout: timeout, Transport: tr}
 	}
 	if cfg.UserAgent == "" {

@@ -33,12 +33,12 @@ func (c *Client) CheckServer(ctx context.Context) (ServerInfo, error) {
 		if ctx.Err() != nil {
 			return ServerInfo{}, ctx.Err()
 		}
-		return ServerInfo{}, fmt.Errorf("%w: %s: %s", ErrUnreachable, c.BaseURL(), netReason(err))
+		return ServerInfo{}, &unreachableError{base: c.BaseURL(), err: err}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return ServerInfo{}, fmt.Errorf("%w: %s: reading the answer: %s", ErrUnreachable, c.BaseURL(), netReason(err))
+		return ServerInfo{}, &unreachableError{base: c.BaseURL(), err: err, reading: true}
 	}
 	switch {
 	case resp.StatusCode == 401 || resp.StatusCode == 403:
@@ -99,3 +99,22 @@ func netReason(err error) string {
 	}
 	return msg
 }
+
+// unreachableError is a server check that got no answer. It is
+// ErrUnreachable, and keeps the cause (a TLS error, say) for errors.As;
+// its text names the server and the reason, without the URL's password.
+type unreachableError struct {
+	base    string
+	err     error
+	reading bool
+}
+
+func (e *unreachableError) Error() string {
+	what := ""
+	if e.reading {
+		what = "reading the answer: "
+	}
+	return fmt.Sprintf("%v: %s: %s%s", ErrUnreachable, e.base, what, netReason(e.err))
+}
+
+func (e *unreachableError) Unwrap() []error { return []error{ErrUnreachable, e.err} }
