@@ -201,3 +201,47 @@ func TestUploadAuth(t *testing.T) {
 		t.Errorf("the password shows in the output")
 	}
 }
+
+// TestUploadPathlingSample loads the second Synthea sample (Goal, CarePlan,
+// Claim, ExplanationOfBenefit, DiagnosticReport, ... ) with the order from
+// the data: everything lands except the three resources no order can fix
+// (two numeric ids, one reference to a Goal that is not in the data).
+func TestUploadPathlingSample(t *testing.T) {
+	bed := testbed.Default(t)
+	dir := sharedData(t, "synthea-pathling-9-patients")
+	logPath := filepath.Join(t.TempDir(), "f.log")
+	report := filepath.Join(t.TempDir(), "report.json")
+	r := run(t, fhirSettings(bed.FHIRBaseURL), "upload", "-i", dir, "-c", "4", "--failure-log", logPath, "--report", report, "--checkpoint-dir", t.TempDir())
+	if r.code != cli.ExitFailures {
+		t.Fatalf("exit %d, want %d\n%s\n%s", r.code, cli.ExitFailures, r.stdout, r.stderr)
+	}
+	for _, warn := range []string{"refers to Goal/01210ad4-56e9-4e8d-ab50-d014b07f725a, which is neither in the data nor on the server", "Numeric ids: 2 resources"} {
+		if !strings.Contains(r.stdout+r.stderr, warn) {
+			t.Errorf("the plan does not warn %q", warn)
+		}
+	}
+	data, err := os.ReadFile(logPath)
+	must(t, err)
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var rec transfer.Failure
+		must(t, json.Unmarshal([]byte(line), &rec))
+		got[rec.ResourceType+"/"+rec.ID] = rec.Error
+	}
+	want := map[string]string{
+		"Questionnaire/3141":                            "HAPI-0960",
+		"QuestionnaireResponse/3141":                    "HAPI-0960",
+		"CarePlan/7ab71676-8460-434c-bd00-f1164820cc7d": "HAPI-1094",
+	}
+	if len(got) != len(want) {
+		t.Errorf("failures: got %v, want %v", got, want)
+	}
+	for k, code := range want {
+		if !strings.Contains(got[k], code) {
+			t.Errorf("%s: got %q, want %s", k, got[k], code)
+		}
+	}
+	if sum := readReport(t, report); sum.Read != 2789 || sum.Landed() != 2786 {
+		t.Errorf("read %d landed %d, want 2789 and 2786", sum.Read, sum.Landed())
+	}
+}

@@ -312,7 +312,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		fmt.Fprintf(out, "Resuming an interrupted upload of the same input (checkpoint %s; --fresh starts over)\n\n", ckpt)
 	}
 	if cfg.dryRun {
-		fmt.Fprintln(out, "\nDry run: nothing sent.")
+		fmt.Fprintln(out, "Dry run: nothing sent.")
 		return nil
 	}
 

@@ -30,6 +30,10 @@ func printPlan(w io.Writer, p *plan.Plan) {
 			fmt.Fprintf(w, "Within steps: %s; %s (%s resources, the largest %d) sent as transactions\n",
 				progress.Plural(a.Waves, "wave", "waves"), progress.Plural(a.Cycles, "reference cycle", "reference cycles"), progress.Thousands(a.CycleNodes), a.LargestCycle)
 		}
+		if a.NumericIDs > 0 {
+			fmt.Fprintf(w, "Numeric ids: %s resources have an id of digits only (%s); HAPI refuses them unless its client id strategy is ANY\n",
+				progress.Thousands(a.NumericIDs), strings.Join(a.NumericExamples, ", "))
+		}
 		if a.Duplicates > 0 {
 			fmt.Fprintf(w, "Repeated ids: %s lines repeat a Type/id of an earlier line (the last one wins on the server)\n", progress.Thousands(a.Duplicates))
 		}

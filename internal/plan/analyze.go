@@ -50,6 +50,10 @@ type Analysis struct {
 	DanglingTotal int
 	Dangling      []Dangling
 	Missing       []string
+	// NumericIDs counts resources whose id is all digits, which HAPI's
+	// default client-id strategy refuses; NumericExamples names a few.
+	NumericIDs      int
+	NumericExamples []string
 
 	index *graph.Index
 	res   graph.Result
@@ -135,6 +139,12 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 		for i := range fs {
 			n, err := eachLine(ctx, fs[i], opts.MaxLine, func(m ndjson.Meta, _ string, line ndjson.Line) {
 				ib.Add(graph.Key(m.Type, m.ID))
+				if numeric(m.ID) {
+					a.NumericIDs++
+					if len(a.NumericExamples) < 5 {
+						a.NumericExamples = append(a.NumericExamples, m.Type+"/"+m.ID)
+					}
+				}
 				refs.Each(line.Data, func(ref []byte) {
 					r := refs.Parse(string(ref), opts.BaseURL)
 					switch {
@@ -250,4 +260,14 @@ func stepsFromGroups(groups []graph.TypeGroup, typeEdges map[[2]string]int, byTy
 		}
 	}
 	return steps
+}
+
+// numeric reports whether id is all digits.
+func numeric(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	return id != ""
 }
