@@ -112,7 +112,7 @@ func TestUploadMIMICShaped(t *testing.T) {
 	if sum.Read != m.Resources || sum.Created != m.Resources || sum.Failed != 0 {
 		t.Errorf("read %d created %d failed %d, want %d, %d, 0", sum.Read, sum.Created, sum.Failed, m.Resources, m.Resources)
 	}
-	if !strings.Contains(r.stdout, "reference cycles") {
+	if !strings.Contains(r.stdout, "Reference cycles: ") {
 		t.Errorf("the plan does not mention the micro cycles:\n%s", r.stdout)
 	}
 	checkAllLanded(t, server{base: bed.FHIRBaseURL}, dir, m)

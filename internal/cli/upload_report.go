@@ -26,9 +26,12 @@ func printPlan(w io.Writer, p *plan.Plan) {
 	if a := p.Analysis; a != nil {
 		fmt.Fprintf(w, "\nReferences: %s to resources by id (%s between resources of one step), %s conditional\n",
 			progress.Thousands(a.References), progress.Thousands(a.Edges), progress.Thousands(a.Conditional))
-		if a.Waves > 1 || a.Cycles > 0 {
-			fmt.Fprintf(w, "Within steps: %s; %s (%s resources, the largest %d) sent as transactions\n",
-				progress.Plural(a.Waves, "wave", "waves"), progress.Plural(a.Cycles, "reference cycle", "reference cycles"), progress.Thousands(a.CycleNodes), a.LargestCycle)
+		if a.Waves > 1 {
+			fmt.Fprintf(w, "Within steps: %s, for resources that reference others of their step\n", progress.Plural(a.Waves, "wave", "waves"))
+		}
+		if a.Cycles > 0 {
+			fmt.Fprintf(w, "Reference cycles: %s (%s resources, the largest %d), each sent whole in a transaction\n",
+				progress.Thousands(a.Cycles), progress.Thousands(a.CycleNodes), a.LargestCycle)
 		}
 		if a.NumericIDs > 0 {
 			fmt.Fprintf(w, "Numeric ids: %s resources have an id of digits only (%s); HAPI refuses them unless its client id strategy is ANY\n",
