@@ -1,6 +1,7 @@
 package ndjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,18 +50,23 @@ func Inspect(data []byte) (Meta, error) {
 		if s.peek() == '}' {
 			break
 		}
-		key := s.str()
+		if s.peek() != '"' {
+			break // not reached on valid JSON
+		}
+		keyStart := s.i
+		key, escaped := s.rawStr()
+		quoted := s.b[keyStart:s.i]
 		s.space()
 		s.i++ // ':'
 		s.space()
 		// A repeated key replaces the earlier value, as in encoding/json.
 		switch {
-		case key == "resourceType":
+		case isKey(key, escaped, quoted, "resourceType"):
 			if s.peek() != '"' {
 				return Meta{}, fmt.Errorf("%w: resourceType is not a string", ErrInvalidType)
 			}
 			m.Type, gotType = s.str(), true
-		case key == "id":
+		case isKey(key, escaped, quoted, "id"):
 			if s.peek() != '"' {
 				return Meta{}, fmt.Errorf("%w: id is not a string", ErrInvalidID)
 			}
@@ -118,7 +124,7 @@ func kind(c byte) string {
 }
 
 // scanner walks JSON already checked by json.Valid, so it need not report
-// syntax errors.
+// syntax errors; it stays in bounds on any input all the same.
 type scanner struct {
 	b []byte
 	i int
@@ -142,39 +148,67 @@ func (s *scanner) space() {
 	}
 }
 
+// strEnd returns the index of the quote that ends the string starting at
+// s.b[start] (a quote), or len(s.b) if it does not end, and whether the
+// string holds an escape.
+func (s *scanner) strEnd(start int) (int, bool) {
+	escaped := false
+	for j := start + 1; j < len(s.b); {
+		k := bytes.IndexAny(s.b[j:], "\"\\")
+		if k < 0 {
+			break
+		}
+		j += k
+		if s.b[j] == '"' {
+			return j, escaped
+		}
+		escaped = true
+		j += 2 // the backslash and the character it escapes
+	}
+	return len(s.b), escaped
+}
+
+// rawStr reads the string at s.i and returns its bytes between the quotes
+// (still escaped) and whether it holds an escape.
+func (s *scanner) rawStr() ([]byte, bool) {
+	start := s.i
+	end, escaped := s.strEnd(start)
+	s.i = min(end+1, len(s.b))
+	if end <= start {
+		return nil, false
+	}
+	return s.b[start+1 : end], escaped
+}
+
 // str reads a string at s.i and returns its value, unescaped where needed.
 func (s *scanner) str() string {
 	start := s.i
-	s.i++
-	escaped := false
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		s.i++
-		if c == '\\' {
-			escaped = true
-			s.i++
-			continue
-		}
-		if c == '"' {
-			break
-		}
-	}
-	raw := s.b[start:s.i]
+	raw, escaped := s.rawStr()
 	if !escaped {
-		return string(raw[1 : len(raw)-1])
+		return string(raw)
 	}
 	var v string
-	_ = json.Unmarshal(raw, &v) // valid by construction
+	_ = json.Unmarshal(s.b[start:s.i], &v) // valid by construction
 	return v
+}
+
+// isKey reports whether a key equals name: raw is it between the quotes,
+// quoted with them; an escaped key is decoded.
+func isKey(raw []byte, escaped bool, quoted []byte, name string) bool {
+	if !escaped {
+		return string(raw) == name // no allocation: the compiler compares in place
+	}
+	var v string
+	return json.Unmarshal(quoted, &v) == nil && v == name
 }
 
 // skip moves past one value of any kind.
 func (s *scanner) skip() {
 	depth := 0
 	for s.i < len(s.b) {
-		switch c := s.b[s.i]; c {
+		switch s.b[s.i] {
 		case '"':
-			s.str()
+			s.rawStr()
 			if depth == 0 {
 				return
 			}
@@ -197,4 +231,46 @@ func (s *scanner) skip() {
 		}
 		s.i++
 	}
+}
+
+// Peek returns the top-level resourceType and id of a line without
+// checking that it is valid JSON, stopping as soon as it has both. It is
+// for passes that only need to know what a line is (planning): the
+// sending pass uses Inspect. ok is false when it finds not both.
+func Peek(data []byte) (m Meta, ok bool) {
+	s := scanner{b: data}
+	s.space()
+	if s.peek() != '{' {
+		return Meta{}, false
+	}
+	s.i++
+	gotType, gotID := false, false
+	for !(gotType && gotID) {
+		s.space()
+		if s.peek() != '"' {
+			break
+		}
+		keyStart := s.i
+		key, escaped := s.rawStr()
+		quoted := s.b[keyStart:s.i]
+		s.space()
+		if s.peek() != ':' {
+			break
+		}
+		s.i++
+		s.space()
+		switch {
+		case s.peek() == '"' && isKey(key, escaped, quoted, "resourceType"):
+			m.Type, gotType = s.str(), true
+		case s.peek() == '"' && isKey(key, escaped, quoted, "id"):
+			m.ID, gotID = s.str(), true
+		default:
+			s.skip()
+		}
+		s.space()
+		if s.peek() == ',' {
+			s.i++
+		}
+	}
+	return m, gotType && gotID && m.Type != "" && m.ID != ""
 }

@@ -1,6 +1,7 @@
 package ndjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -173,4 +174,44 @@ func FuzzInspect(f *testing.F) {
 			t.Fatalf("Inspect(%q) accepted the id %q", in, m.ID)
 		}
 	})
+}
+
+func FuzzPeek(f *testing.F) {
+	f.Add([]byte(`{"resourceType":"Patient","id":"a"}`))
+	f.Add([]byte(`{"id":"x","meta":{"id":"no"},"resourceType":"Observation"}`))
+	f.Add([]byte(`{"resourceType":"Pat`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, ok := Peek(data)
+		if !ok {
+			return
+		}
+		// On a valid line, Peek agrees with Inspect (unless a key repeats).
+		if im, err := Inspect(data); err == nil && bytes.Count(data, []byte(`"id"`)) == 1 && bytes.Count(data, []byte(`"resourceType"`)) == 1 {
+			if im != m {
+				t.Errorf("Peek %+v, Inspect %+v", m, im)
+			}
+		}
+	})
+}
+
+func TestPeek(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Meta
+		ok   bool
+	}{
+		{`{"resourceType":"Patient","id":"a","name":[{"family":"x"}]}`, Meta{"Patient", "a"}, true},
+		{`{"meta":{"id":"inner","resourceType":"X"},"id":"b","resourceType":"Encounter"}`, Meta{"Encounter", "b"}, true},
+		{`{"resourceType":"Patient","id":"a", broken`, Meta{"Patient", "a"}, true},
+		{`{"resourceType":"Patient"`, Meta{Type: "Patient"}, false},
+		{`["resourceType","id"]`, Meta{}, false},
+		{`{"resourceType":1,"id":"a"}`, Meta{ID: "a"}, false},
+		{``, Meta{}, false},
+	}
+	for _, tc := range tests {
+		m, ok := Peek([]byte(tc.in))
+		if m != tc.want || ok != tc.ok {
+			t.Errorf("Peek(%s): got %+v %v, want %+v %v", tc.in, m, ok, tc.want, tc.ok)
+		}
+	}
 }

@@ -34,6 +34,42 @@ const maxEscapedKey = len(keyName) * 6
 // UTF-8 replaced by U+FFFD. fn must not modify ref or keep it after it
 // returns.
 func Each(raw []byte, fn func(ref []byte)) {
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		// An escape may hide a quote or spell the key: walk every string.
+		eachScan(raw, fn)
+		return
+	}
+	// Without a backslash, every quote is a real one, so the text
+	// "reference" in quotes is a whole string; followed by ':' it is a key.
+	// The search for it runs at memory speed.
+	const quoted = `"` + keyName + `"`
+	for i := 0; i < len(raw); {
+		k := bytes.Index(raw[i:], []byte(quoted))
+		if k < 0 {
+			return
+		}
+		end := i + k + len(quoted) - 1
+		colon := skipSpace(raw, end+1)
+		if colon >= len(raw) || raw[colon] != ':' {
+			i = end + 1
+			continue
+		}
+		v := skipSpace(raw, colon+1)
+		if v >= len(raw) || raw[v] != '"' {
+			i = v
+			continue
+		}
+		vend := bytes.IndexByte(raw[v+1:], '"')
+		if vend < 0 {
+			return
+		}
+		emit(raw[v:v+1+vend+1], fn)
+		i = v + 1 + vend + 1
+	}
+}
+
+// eachScan is Each for lines with escapes: it walks every string.
+func eachScan(raw []byte, fn func(ref []byte)) {
 	i := 0
 	for i < len(raw) {
 		q := bytes.IndexByte(raw[i:], '"')

@@ -12,7 +12,9 @@ import (
 // only its last value, as encoding/json does.
 func slowRefs(raw []byte) ([]string, error) {
 	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // a number too large for float64 is still valid JSON
+	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
 	var out []string
@@ -42,6 +44,7 @@ func slowRefs(raw []byte) ([]string, error) {
 // repeats a key, which a decode into any collapses.
 func tokenRefs(raw []byte) (refs []string, repeated bool, err error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // a number too large for float64 is still valid JSON
 	var out []string
 	var value func(tok json.Token) error
 	value = func(tok json.Token) error {
