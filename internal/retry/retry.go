@@ -114,3 +114,6 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// Pause waits for d with the policy's Sleep (so tests need not wait).
+func (p Policy) Pause(ctx context.Context, d time.Duration) error { return p.sleep(ctx, d) }

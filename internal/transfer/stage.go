@@ -143,8 +143,50 @@ func (u *Uploader) send(ctx context.Context, b *batch) outcome {
 		// that one bad cycle does not take the others down with it.
 		o.results, o.err = u.splitTransaction(ctx, b, o.err, &o.retries)
 	}
+	if o.err == nil && b.kind == fhir.Batch {
+		u.retryEntries(ctx, b, o.results, &o.retries)
+	}
 	o.duration = time.Since(start)
 	return o
+}
+
+// entryRetries is how often entries that failed for a passing reason are
+// sent again.
+const entryRetries = 2
+
+// retryEntries sends again, in a batch of their own, the entries that
+// failed for a reason that may pass: a conflict with a concurrent write of
+// the same resource (409, as when a file repeats an id another batch in
+// flight writes), or an overloaded server (429, 5xx). Their results
+// replace the first ones.
+func (u *Uploader) retryEntries(ctx context.Context, b *batch, results []fhir.EntryResult, retries *int) {
+	for attempt := 1; attempt <= entryRetries; attempt++ {
+		var again []int
+		for i, r := range results {
+			switch r.Status {
+			case 409, 429, 500, 502, 503, 504:
+				again = append(again, i)
+			}
+		}
+		if len(again) == 0 || ctx.Err() != nil {
+			return
+		}
+		if u.opts.Retry.Pause(ctx, u.opts.Retry.Backoff(attempt, nil)) != nil {
+			return
+		}
+		sub := fhir.NewBuilder(fhir.Batch)
+		for _, i := range again {
+			sub.Add(b.entries[i].typ, b.entries[i].id, b.b.Resource(i))
+		}
+		res, n, err := u.post(ctx, b, sub)
+		*retries += n + 1
+		if err != nil {
+			return // the first answers stand
+		}
+		for k, i := range again {
+			results[i] = res[k]
+		}
+	}
 }
 
 // post sends one Bundle (b's, or a part of it) with retries.

@@ -161,3 +161,25 @@ func TestRunResumesFromCheckpoint(t *testing.T) {
 		t.Errorf("the checkpoint of a finished job is still there")
 	}
 }
+
+func TestRunRetriesConflictedEntries(t *testing.T) {
+	dir := writeFiles(t, map[string][]string{"Patient.ndjson": resources("Patient", 4)})
+	conflicts := 0
+	s := &fakeSender{answer: func(n int, urls []string) ([]fhir.EntryResult, error) {
+		res := allStatus(len(urls), fhir.Created, 201)
+		for i, u := range urls {
+			if u == "Patient/patient-2" && conflicts < 1 {
+				conflicts++
+				res[i] = fhir.EntryResult{Result: fhir.Failed, Status: 409, Outcome: "HAPI-0550: conflict"}
+			}
+		}
+		return res, nil
+	}}
+	sum, err := New(s, Options{Retry: fastRetry}).Run(context.Background(), buildPlan(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Created != 4 || sum.Failed != 0 || len(s.bundles) != 2 || len(s.bundles[1]) != 1 {
+		t.Errorf("created %d failed %d, bundles %v: want the conflicted entry sent again alone and landed", sum.Created, sum.Failed, s.bundles)
+	}
+}
