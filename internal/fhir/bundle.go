@@ -31,6 +31,13 @@ func NewBuilder(kind Kind) *Builder {
 	return b
 }
 
+// ResetAs empties the builder for a Bundle of another kind, keeping its
+// memory.
+func (b *Builder) ResetAs(kind Kind) {
+	b.kind = kind
+	b.Reset()
+}
+
 // Reset empties the builder for reuse, keeping its memory.
 func (b *Builder) Reset() {
 	b.buf.Reset()

@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -139,24 +140,23 @@ const hapiNoChange = "SUCCESSFUL_UPDATE_NO_CHANGE"
 
 func entryResult(status string, rawOutcome json.RawMessage) EntryResult {
 	code, _ := strconv.Atoi(strings.Fields(status + " 0")[0])
-	var oc *Outcome
-	if len(rawOutcome) > 0 {
-		oc = new(Outcome)
-		if json.Unmarshal(rawOutcome, oc) != nil {
-			oc = nil
-		}
-	}
 	er := EntryResult{Status: code}
 	switch {
 	case code == 201:
 		er.Result = Created
-	case code == 200 && oc.hasCode(hapiNoChange):
+	case code == 200 && bytes.Contains(rawOutcome, []byte(hapiNoChange)):
+		// A plain search, not a decode: this runs for every entry.
 		er.Result = Unchanged
 	case code >= 200 && code < 300:
 		er.Result = Updated
 	default:
 		er.Result = Failed
-		er.Outcome = oc.String()
+		if len(rawOutcome) > 0 {
+			oc := new(Outcome)
+			if json.Unmarshal(rawOutcome, oc) == nil {
+				er.Outcome = oc.String()
+			}
+		}
 		if er.Outcome == "" {
 			er.Outcome = strings.TrimSpace(status)
 		}

@@ -60,6 +60,23 @@ var byLength = func() []string {
 	return s
 }()
 
+// names maps each R4 type name to itself, so that a name read as bytes
+// becomes a shared string without allocating.
+var names = func() map[string]string {
+	m := make(map[string]string, len(R4))
+	for _, t := range R4 {
+		m[t] = t
+	}
+	return m
+}()
+
+// Intern returns the R4 type name spelled by b, and false when b spells
+// none. It does not allocate.
+func Intern(b []byte) (string, bool) {
+	t, ok := names[string(b)]
+	return t, ok
+}
+
 // Known reports whether name is an R4 resource type, spelled exactly.
 func Known(name string) bool { return known[name] }
 

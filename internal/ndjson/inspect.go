@@ -91,6 +91,20 @@ func Inspect(data []byte) (Meta, error) {
 	return m, nil
 }
 
+// CheckIDBytes is CheckID for an id held in bytes; it allocates only to
+// say what is wrong.
+func CheckIDBytes(id []byte) error {
+	if len(id) == 0 || len(id) > 64 {
+		return CheckID(string(id))
+	}
+	for _, c := range id {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return CheckID(string(id))
+		}
+	}
+	return nil
+}
+
 // CheckID reports whether id is a valid FHIR id: 1 to 64 characters of
 // A-Z, a-z, 0-9, '-' and '.'.
 func CheckID(id string) error {
@@ -238,10 +252,21 @@ func (s *scanner) skip() {
 // for passes that only need to know what a line is (planning): the
 // sending pass uses Inspect. ok is false when it finds not both.
 func Peek(data []byte) (m Meta, ok bool) {
+	typ, id, ok := PeekRaw(data)
+	if !ok {
+		return Meta{}, false
+	}
+	return Meta{Type: unescape(typ), ID: unescape(id)}, true
+}
+
+// PeekRaw is Peek without allocating: it returns the two values as they
+// stand in data, between their quotes (still escaped, which a FHIR type
+// or id never is).
+func PeekRaw(data []byte) (typ, id []byte, ok bool) {
 	s := scanner{b: data}
 	s.space()
 	if s.peek() != '{' {
-		return Meta{}, false
+		return nil, nil, false
 	}
 	s.i++
 	gotType, gotID := false, false
@@ -261,9 +286,11 @@ func Peek(data []byte) (m Meta, ok bool) {
 		s.space()
 		switch {
 		case s.peek() == '"' && isKey(key, escaped, quoted, "resourceType"):
-			m.Type, gotType = s.str(), true
+			typ, _ = s.rawStr()
+			gotType = true
 		case s.peek() == '"' && isKey(key, escaped, quoted, "id"):
-			m.ID, gotID = s.str(), true
+			id, _ = s.rawStr()
+			gotID = true
 		default:
 			s.skip()
 		}
@@ -272,5 +299,17 @@ func Peek(data []byte) (m Meta, ok bool) {
 			s.i++
 		}
 	}
-	return m, gotType && gotID && m.Type != "" && m.ID != ""
+	return typ, id, gotType && gotID && len(typ) > 0 && len(id) > 0
+}
+
+// unescape decodes a JSON string's content if it holds an escape.
+func unescape(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw)
+	}
+	var v string
+	if json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &v) != nil {
+		return string(raw)
+	}
+	return v
 }

@@ -82,3 +82,21 @@ func BenchmarkInspect(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPeek takes a line's resourceType and id without validating it,
+// as the planning passes do.
+func BenchmarkPeek(b *testing.B) {
+	for _, name := range []string{"Mimic", "Synthea"} {
+		b.Run(name, func(b *testing.B) {
+			lines := benchLines(b, name)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, ok := Peek(lines[i]); !ok {
+					b.Fatal("no resourceType and id")
+				}
+				i = (i + 1) % len(lines)
+			}
+		})
+	}
+}

@@ -1,11 +1,13 @@
 package plan
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"sort"
 
+	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/graph"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/ndjson"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/refs"
@@ -81,9 +83,10 @@ func (a *Analysis) Place(typ, id string) Placement {
 }
 
 // eachLine streams the valid resource lines of f.
-// fn gets the file name with the line: a failure log's records name the
-// file they first came from.
-func eachLine(ctx context.Context, f File, maxLine int, fn func(m ndjson.Meta, file string, line ndjson.Line)) (int, error) {
+// fn gets the line's type and id (id aliases the line: it is valid until
+// fn returns) and the file name: a failure log's records name the file
+// they first came from.
+func eachLine(ctx context.Context, f File, maxLine int, fn func(typ string, id []byte, file string, line ndjson.Line)) (int, error) {
 	rc, err := source.OpenNDJSON(ctx, f.File)
 	if err != nil {
 		return 0, err
@@ -116,8 +119,12 @@ func eachLine(ctx context.Context, f File, maxLine int, fn func(m ndjson.Meta, f
 			line.Data, line.Num, file = data, num, origin
 		}
 		// Planning needs only what a line is; the sending pass checks it.
-		if m, ok := ndjson.Peek(line.Data); ok {
-			fn(m, file, line)
+		rawType, id, ok := ndjson.PeekRaw(line.Data)
+		if !ok {
+			continue
+		}
+		if typ, known := fhirtype.Intern(rawType); known {
+			fn(typ, id, file, line)
 		}
 	}
 }
@@ -138,22 +145,20 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 	for _, t := range present {
 		fs := byType[t]
 		for i := range fs {
-			n, err := eachLine(ctx, fs[i], opts.MaxLine, func(m ndjson.Meta, _ string, line ndjson.Line) {
-				ib.Add(graph.Key(m.Type, m.ID))
-				if numeric(m.ID) {
+			n, err := eachLine(ctx, fs[i], opts.MaxLine, func(typ string, id []byte, _ string, line ndjson.Line) {
+				ib.Add(graph.KeyBytes(typ, id))
+				if numeric(id) {
 					a.NumericIDs++
 					if len(a.NumericExamples) < 5 {
-						a.NumericExamples = append(a.NumericExamples, m.Type+"/"+m.ID)
+						a.NumericExamples = append(a.NumericExamples, typ+"/"+string(id))
 					}
 				}
 				refs.Each(line.Data, func(ref []byte) {
-					r := refs.Parse(string(ref), opts.BaseURL)
-					switch {
-					case r.Local():
-						typeEdges[[2]string{m.Type, r.Type}]++
-					case r.Kind == refs.Conditional:
-						typeEdges[[2]string{m.Type, r.Type}]++
-						a.Conditional++
+					if rt, _, cond, ok := localRef(ref, opts.BaseURL); ok {
+						typeEdges[[2]string{typ, rt}]++
+						if cond {
+							a.Conditional++
+						}
 					}
 				})
 			})
@@ -181,20 +186,20 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 	for _, t := range present {
 		cyclic := groups[groupOf[t]].Cyclic
 		for _, f := range byType[t] {
-			_, err := eachLine(ctx, f, opts.MaxLine, func(m ndjson.Meta, file string, line ndjson.Line) {
-				src, _ := a.index.Lookup(graph.Key(m.Type, m.ID))
+			_, err := eachLine(ctx, f, opts.MaxLine, func(typ string, id []byte, file string, line ndjson.Line) {
+				src, _ := a.index.Lookup(graph.KeyBytes(typ, id))
 				refs.Each(line.Data, func(ref []byte) {
-					r := refs.Parse(string(ref), opts.BaseURL)
-					if !r.Local() {
+					rt, rid, cond, ok := localRef(ref, opts.BaseURL)
+					if !ok || cond {
 						return
 					}
 					a.References++
-					dst, ok := a.index.Lookup(graph.Key(r.Type, r.ID))
+					dst, ok := a.index.Lookup(graph.KeyBytes(rt, rid))
 					if !ok {
 						a.DanglingTotal++
 						if len(a.Dangling) < MaxDanglingExamples {
-							to := r.Type + "/" + r.ID
-							a.Dangling = append(a.Dangling, Dangling{File: file, Line: line.Num, From: m.Type + "/" + m.ID, To: to})
+							to := rt + "/" + string(rid)
+							a.Dangling = append(a.Dangling, Dangling{File: file, Line: line.Num, From: typ + "/" + string(id), To: to})
 							if !missing[to] {
 								missing[to] = true
 								a.Missing = append(a.Missing, to)
@@ -202,7 +207,7 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 						}
 						return
 					}
-					if cyclic && groupOf[r.Type] == groupOf[m.Type] && src != dst {
+					if cyclic && groupOf[rt] == groupOf[typ] && src != dst {
 						g.AddEdge(src, dst)
 						a.Edges++
 					}
@@ -263,12 +268,35 @@ func stepsFromGroups(groups []graph.TypeGroup, typeEdges map[[2]string]int, byTy
 	return steps
 }
 
+// localRef returns the type and id a reference points at: for Type/id
+// (the common form) without allocating, else through refs.Parse. cond is
+// set for a conditional reference (Type?query), which names a type but no
+// id. ok is false for references that are no dependency (contained,
+// external, invalid).
+func localRef(ref []byte, base string) (typ string, id []byte, cond, ok bool) {
+	if i := bytes.IndexByte(ref, '/'); i > 0 && bytes.IndexByte(ref[i+1:], '/') < 0 && bytes.IndexAny(ref, ":?#") < 0 {
+		t, known := fhirtype.Intern(ref[:i])
+		if !known || ndjson.CheckIDBytes(ref[i+1:]) != nil {
+			return "", nil, false, false
+		}
+		return t, ref[i+1:], false, true
+	}
+	r := refs.Parse(string(ref), base)
+	switch {
+	case r.Local():
+		return r.Type, []byte(r.ID), false, true
+	case r.Kind == refs.Conditional:
+		return r.Type, nil, true, true
+	}
+	return "", nil, false, false
+}
+
 // numeric reports whether id is all digits.
-func numeric(id string) bool {
+func numeric(id []byte) bool {
 	for i := 0; i < len(id); i++ {
 		if id[i] < '0' || id[i] > '9' {
 			return false
 		}
 	}
-	return id != ""
+	return len(id) > 0
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
@@ -46,10 +47,17 @@ type batcher struct {
 
 func (bt *batcher) current() *batch {
 	if bt.cur == nil {
-		bt.cur = &batch{step: bt.step, label: bt.label, kind: bt.kind, b: fhir.NewBuilder(bt.kind), typ: bt.typ}
+		bl := builders.Get().(*fhir.Builder)
+		bl.ResetAs(bt.kind)
+		bt.cur = &batch{step: bt.step, label: bt.label, kind: bt.kind, b: bl, typ: bt.typ,
+			entries: make([]entry, 0, bt.u.opts.BatchSize)}
 	}
 	return bt.cur
 }
+
+// builders keeps the Bundle buffers of collected batches for new ones: a
+// buffer grows once to the size of a batch and is then reused.
+var builders = sync.Pool{New: func() any { return fhir.NewBuilder(fhir.Batch) }}
 
 func (bt *batcher) add(e entry, raw []byte) {
 	b := bt.current()

@@ -111,6 +111,10 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 			logErr = err
 			stop(err)
 		}
+		if o.batch != nil && o.batch.b != nil {
+			builders.Put(o.batch.b) // nothing refers to its bytes any more
+			o.batch.b = nil
+		}
 	}
 	switch {
 	case logErr != nil:
