@@ -38,7 +38,7 @@ func TestFaultInterruptWhileThrottled(t *testing.T) {
 	}
 	r = f.upload()
 	if r.code != 0 {
-		t.Fatalf("rerun after Ctrl-C: exit %d, want 0: a batch that was waiting to be sent when the run was interrupted must be sent by the rerun\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+		t.Fatalf("rerun after Ctrl-C: exit %d, want 0: a batch that was waiting to be sent when the run was interrupted must be sent by the rerun\nstdout:\n%s\nstderr:\n%s\nfailure log:\n%s", r.code, r.stdout, r.stderr, f.failures())
 	}
 	checkLanded(t, bed.FHIRBaseURL, f.data)
 }

@@ -293,6 +293,13 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	for _, f := range p.Skipped {
 		fmt.Fprintf(env.Stderr, "warning: %s: skipped: %v\n", f.Name, f.Err)
 	}
+	for _, st := range p.Steps {
+		for _, f := range st.Files {
+			if f.Lines == 0 {
+				fmt.Fprintf(env.Stderr, "warning: %s: empty: no resources in it\n", f.Name)
+			}
+		}
+	}
 	if p.Files() == 0 {
 		return fmt.Errorf("no NDJSON files to upload in %s (looked for *.ndjson and *.ndjson.gz)", cfg.src)
 	}
@@ -388,7 +395,7 @@ func tlsConfig(caFile string, insecure bool) (*tls.Config, error) {
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
-			return nil, usageErrorf("--ca-cert: %v", cleanPathErr(err))
+			return nil, usageErrorf("--ca-cert %s: %v", caFile, cleanPathErr(err))
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil {

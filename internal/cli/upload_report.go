@@ -17,11 +17,10 @@ import (
 
 // printPlan shows the files found and the steps.
 func printPlan(w io.Writer, p *plan.Plan) {
-	total := p.Lines()
-	fmt.Fprintf(w, "Found %s (%s total)\n\n", progress.Plural(p.Files(), "NDJSON file", "NDJSON files"), progress.Plural(total, "resource", "resources"))
+	fmt.Fprintf(w, "Found %s (%s total)\n\n", progress.Plural(p.Files(), "NDJSON file", "NDJSON files"), resources(p.Lines()))
 	fmt.Fprintln(w, "Sorted by dependency order:")
 	for i, st := range p.Steps {
-		fmt.Fprintf(w, "  Step %d: %s (%s, %s)\n", i+1, strings.Join(st.Types, ", "), progress.Plural(len(st.Files), "file", "files"), progress.Plural(st.Lines(), "resource", "resources"))
+		fmt.Fprintf(w, "  Step %d: %s (%s, %s)\n", i+1, strings.Join(st.Types, ", "), progress.Plural(len(st.Files), "file", "files"), resources(st.Lines()))
 	}
 	if a := p.Analysis; a != nil {
 		fmt.Fprintf(w, "\nReferences: %s to resources by id (%s between resources of one step), %s conditional\n",
@@ -154,4 +153,13 @@ func writeSummary(stdout, out io.Writer, cfg *uploadConfig, sum *transfer.Summar
 		fmt.Fprintf(w, "\nFailed resources logged to: %s\n", sum.FailureLog)
 	}
 	return nil
+}
+
+// resources says "2,845 resources", or that a count is not known (a file
+// could not be read to the end).
+func resources(n int) string {
+	if n < 0 {
+		return "resources not all counted"
+	}
+	return progress.Plural(n, "resource", "resources")
 }

@@ -49,6 +49,11 @@ func (d Dir) List(ctx context.Context) ([]File, error) {
 			}
 			return nil
 		}
+		if e.IsDir() && IsNDJSON(p) && p != d.Path {
+			// Said, and its files are still read.
+			files = append(files, File{Name: rel, Err: errors.New("is a folder, not a file")})
+			return nil
+		}
 		if e.IsDir() || !IsNDJSON(p) {
 			return nil
 		}

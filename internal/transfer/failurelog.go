@@ -88,7 +88,7 @@ func (l *failureLog) write(rec Failure) error {
 			return err
 		}
 	}
-	if len(rec.Resource) > 0 && !json.Valid(rec.Resource) {
+	if len(rec.Resource) > 0 && !(utf8.Valid(rec.Resource) && json.Valid(rec.Resource)) {
 		rec.Raw, rec.Resource = string(rec.Resource), nil
 	}
 	if !utf8.ValidString(rec.Raw) {

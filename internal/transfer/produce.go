@@ -80,7 +80,10 @@ func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
 	bt.cur = nil
 	if len(b.entries) > 0 {
 		bt.index++
-		b.index, b.of = bt.index, max(bt.of, bt.index)
+		b.index, b.of = bt.index, bt.of
+		if bt.of > 0 {
+			b.of = max(bt.of, bt.index)
+		}
 		b.id = fmt.Sprintf("%s#%d", bt.idBase, bt.index)
 	} else {
 		b.id = fmt.Sprintf("%s#%d+rejected", bt.idBase, bt.index)
@@ -185,7 +188,8 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 // then the cycles in transactions, whole cycles only.
 func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
 	plain := &batcher{u: u, ck: ck, out: out, step: step, kind: fhir.Batch,
-		label: fmt.Sprintf("wave %d: resources that reference others of this step", k+1), idBase: fmt.Sprintf("s%d/w%d", step, k)}
+		label: fmt.Sprintf("wave %d: resources that reference others of this step", k+1), idBase: fmt.Sprintf("s%d/w%d", step, k),
+		of: (sp.waveOf[k].plain.n + u.opts.BatchSize - 1) / u.opts.BatchSize}
 	err := sp.eachPlain(k, func(s spilled) error {
 		plain.add(s.e, s.raw)
 		if plain.full() && !plain.flush(ctx, outcomes) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -78,8 +77,9 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 	})
 	// The senders judge each answer at once, so that a refused credential
 	// or a server that keeps failing stops the others before their next
-	// request: failedInRow counts whole batches failed in a row.
-	var failedInRow atomic.Int32
+	// request: failedInRow counts whole batches failed in a row, over the
+	// whole run.
+	failedInRow := &r.failedInRow
 	for range u.opts.Concurrency {
 		g.Go(func() error {
 			for b := range batches {
@@ -124,7 +124,13 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 	case ctx.Err() != nil:
 		return ctx.Err()
 	}
-	return context.Cause(stopCtx)
+	if cause := context.Cause(stopCtx); cause != nil {
+		return cause
+	}
+	if r.unconfirmed > 0 {
+		return fmt.Errorf("%w: %d batches got no answer after every retry", ErrIncomplete, r.unconfirmed)
+	}
+	return nil
 }
 
 // send posts a batch with retries, through the gate that slows every
@@ -314,12 +320,26 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		count(e.typ, c)
 	}
 	u.opts.Reporter.BatchDone(ev)
-	if o.err != nil && (o.notSent || retry.Temporary(o.err) || u.fatal(o.err)) {
+	if o.err != nil && !finalAnswer(o.err, u.fatal) {
 		// Not confirmed: a resumed run sends it again (and drops these
-		// failure records).
+		// failure records). The step is incomplete: what comes after it
+		// may reference these resources, so the run stops after the stage.
+		r.unconfirmed++
 		return nil
 	}
 	return r.ckpt.record(rec, r.flog)
+}
+
+// finalAnswer reports whether a batch's error is the server's last word on
+// it (a refusal such as 400 or 422), as opposed to no answer: a network
+// error, an overloaded server after every retry, a refused credential, an
+// upload that stopped before the batch went.
+func finalAnswer(err error, fatal func(error) bool) bool {
+	var se *fhir.StatusError
+	if errors.As(err, &se) {
+		return !se.Retryable() && !fatal(err)
+	}
+	return false
 }
 
 // splitTransaction sends each cycle of a failed transaction on its own.

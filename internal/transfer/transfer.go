@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
@@ -53,6 +54,10 @@ var ErrServerGone = errors.New("the server keeps failing")
 // ErrAuth stops an upload the server refuses to take from us (401/403).
 var ErrAuth = errors.New("the server refused the credentials")
 
+// ErrIncomplete stops an upload after a stage in which batches got no
+// answer: the resources of later stages may reference theirs.
+var ErrIncomplete = errors.New("stopped before the next step")
+
 // Uploader sends planned files to a server.
 type Uploader struct {
 	sender Sender
@@ -87,6 +92,9 @@ type run struct {
 	flog *failureLog
 	ckpt *checkpoint
 	plan *plan.Plan
+	// unconfirmed counts batches of the current stage that got no answer.
+	unconfirmed int
+	failedInRow atomic.Int32
 }
 
 // Run uploads the plan, step after step: a step starts only when every

@@ -76,9 +76,10 @@ public class HapiTestServer {
 			// File-backed: H2 wants an absolute path (or ./relative); it writes <prefix>.mv.db.
 			// DB_CLOSE_ON_EXIT=FALSE: Spring closes the pool (and so the database) on shutdown.
 			// TRACE_LEVEL_FILE=0: no <prefix>.trace.db full of Hibernate's harmless failed attempts
-			// to create HTE_* temporary tables at start-up.
+			// to create HTE_* temporary tables at start-up. WRITE_DELAY=0: a commit is on disk when
+			// acknowledged, so a server killed with SIGKILL keeps every write it confirmed.
 			String abs = Path.of(db).toAbsolutePath().normalize().toString();
-			url = "jdbc:h2:file:" + abs + ";DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0";
+			url = "jdbc:h2:file:" + abs + ";DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0;WRITE_DELAY=0";
 		}
 		Map<String, Object> p = new HashMap<>();
 		p.put("spring.datasource.url", url);

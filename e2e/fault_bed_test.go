@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/faultproxy"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+)
+
+// The "file" test bed (HAPI with its H2 database in files, and MinIO, on
+// 18082 and 19002) is the one these tests kill and restart: its data
+// survives a restart, and no other test uses it.
+const fileBedHAPIPort, fileBedMinIOPort = 18082, 19002
+
+// fileBedSettings start HAPI on a file database that writes each commit
+// at once. H2's default write delay (up to a second) would lose commits
+// HAPI has already acknowledged when the process is killed, and a
+// resumed upload rightly trusts what the server acknowledged.
+func fileBedSettings(t *testing.T) testbed.Settings {
+	t.Helper()
+	db := filepath.Join(fileBedState(t), "hapi-db", "h2")
+	return testbed.Settings{Name: "file", Env: []string{"HAPI_DB=file",
+		"HAPI_JAVA_OPTS=-Dspring.datasource.url=jdbc:h2:file:" + db + ";DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0;WRITE_DELAY=0"}}
+}
+
+func fileBed(t *testing.T) *testbed.Bed {
+	t.Helper()
+	return testbed.Start(t, fileBedSettings(t))
+}
+
+// fileBedState is the state folder of the file bed, where scripts/testbed
+// keeps its pid files.
+func fileBedState(t *testing.T) string {
+	t.Helper()
+	root, err := testbed.RepoRoot()
+	must(t, err)
+	stateRoot := os.Getenv("TESTBED_STATE_ROOT")
+	if stateRoot == "" {
+		stateRoot = filepath.Join(root, ".testbed", "test")
+	}
+	return filepath.Join(stateRoot, fmt.Sprintf("bed-%d-%d", fileBedHAPIPort, fileBedMinIOPort))
+}
+
+// killFileBed kills a service of the file bed ("hapi" or "minio") at
+// once, as a crash would, and waits until it is gone. It may run on a
+// goroutine of its own, so it returns its error.
+func killFileBed(state, service string) error {
+	data, err := os.ReadFile(filepath.Join(state, service+".pid"))
+	if err != nil {
+		return err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 1 {
+		return fmt.Errorf("bad pid file for %s: %q", service, data)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("kill %s (pid %d): %w", service, pid, err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); syscall.Kill(pid, 0) == nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s (pid %d) still runs 20 s after SIGKILL", service, pid)
+		}
+	}
+	return nil
+}
+
+// killWhen kills a service of the file bed once cond holds (checked every
+// 20 ms, for at most two minutes), then calls after (if not nil). Wait on
+// the channel it returns.
+func killWhen(t *testing.T, service string, cond func() bool, after func()) <-chan struct{} {
+	t.Helper()
+	state := fileBedState(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if cond() {
+				if err := killFileBed(state, service); err != nil {
+					t.Error(err)
+				} else {
+					t.Logf("killed %s", service)
+				}
+				if after != nil {
+					after()
+				}
+				return
+			}
+		}
+		t.Errorf("%s was never killed: the condition did not come true", service)
+	}()
+	return done
+}
+
+// restartFileBed starts what is not running of the file bed again, with
+// the settings testbed.Start gave it, and waits until it is ready.
+func restartFileBed(t *testing.T) {
+	t.Helper()
+	root, err := testbed.RepoRoot()
+	must(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(root, "scripts", "testbed"), "up")
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "HAPI_") && !strings.HasPrefix(name, "MINIO_") && name != "TESTBED_SERVICES" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, fmt.Sprintf("HAPI_PORT=%d", fileBedHAPIPort), fmt.Sprintf("MINIO_PORT=%d", fileBedMinIOPort))
+	if os.Getenv("TESTBED_STATE_ROOT") == "" {
+		cmd.Env = append(cmd.Env, "TESTBED_STATE_ROOT="+filepath.Join(root, ".testbed", "test"))
+	}
+	cmd.Env = append(cmd.Env, fileBedSettings(t).Env...)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = nil, &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("restart the file bed: %v\n%s", err, stderr.String())
+	}
+	t.Logf("file bed up again after %v", time.Since(start).Round(time.Millisecond))
+}
+
+// TestFaultHAPIKilled kills HAPI (file-backed H2) in the middle of an
+// upload and starts it again: the run stops with a clear error, and the
+// rerun resumes and completes, with what landed before the crash still
+// there.
+func TestFaultHAPIKilled(t *testing.T) {
+	bed := fileBed(t)
+	f := newFaultRun(t, bed, makeDataset(t, faultPatients, true), "-s", "5", "-c", "2", "--retries", "3", "--timeout", "10s")
+	f.proxy.Always(batches(), faultproxy.Fault{Delay: 150 * time.Millisecond})
+	killed := killWhen(t, "hapi", func() bool { return answered(f.proxy, batches()) >= 8 }, nil)
+	r := f.upload()
+	<-killed
+	f.mustStopClearly(r, "")
+	if r.code == 0 {
+		t.Fatalf("the upload completed although HAPI was killed in the middle")
+	}
+	restartFileBed(t)
+	f.finish(r)
+	if !strings.Contains(f.lastStdout, "Resuming an interrupted upload") {
+		t.Errorf("the rerun did not resume from the checkpoint:\n%s", f.lastStdout)
+	}
+}
