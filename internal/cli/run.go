@@ -134,8 +134,8 @@ func hints(err error) []string {
 		return []string{"check FHIR_USERNAME and FHIR_PASSWORD (with FHIR_AUTH_ENABLED=true), or FHIR_TOKEN"}
 	case errors.Is(err, fhir.ErrNotFound), errors.Is(err, fhir.ErrNotFHIR):
 		return []string{"check FHIR_BASE_URL: it is the server's FHIR base, for HAPI usually ending in /fhir"}
-	case errors.Is(err, transfer.ErrServerGone):
-		return []string{"check the server's health and log; run the same command again to finish: uploads are idempotent"}
+	case errors.Is(err, transfer.ErrServerGone), errors.Is(err, transfer.ErrIncomplete):
+		return []string{"check the server's health and log, then run the same command again: it resumes where this run stopped"}
 	}
 	if h := bucket.Hint(err); h != "" {
 		return []string{h}

@@ -128,7 +128,7 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 		return cause
 	}
 	if r.unconfirmed > 0 {
-		return fmt.Errorf("%w: %d batches got no answer after every retry", ErrIncomplete, r.unconfirmed)
+		return fmt.Errorf("%w: %s got no answer after every retry, the last: %v", ErrIncomplete, plural(r.unconfirmed, "batch", "batches"), r.lastUnanswered)
 	}
 	return nil
 }
@@ -325,6 +325,7 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		// failure records). The step is incomplete: what comes after it
 		// may reference these resources, so the run stops after the stage.
 		r.unconfirmed++
+		r.lastUnanswered = o.err
 		return nil
 	}
 	return r.ckpt.record(rec, r.flog)
@@ -384,4 +385,11 @@ func statusOf(err error) int {
 		return se.Code
 	}
 	return 0
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

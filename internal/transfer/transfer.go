@@ -93,8 +93,9 @@ type run struct {
 	ckpt *checkpoint
 	plan *plan.Plan
 	// unconfirmed counts batches of the current stage that got no answer.
-	unconfirmed int
-	failedInRow atomic.Int32
+	unconfirmed    int
+	lastUnanswered error
+	failedInRow    atomic.Int32
 }
 
 // Run uploads the plan, step after step: a step starts only when every
