@@ -105,6 +105,24 @@ func (e *NetError) Retryable() bool { return true }
 // ParseResponse reads a batch-response or transaction-response Bundle and
 // returns its n entry results in order.
 func ParseResponse(r io.Reader, n int) ([]EntryResult, error) {
+	body, err := io.ReadAll(io.LimitReader(r, maxResponse))
+	if err != nil {
+		return nil, &NetError{Err: fmt.Errorf("reading the batch response: %w", err)}
+	}
+	if out, ok := scanResponse(body, n); ok {
+		return out, nil
+	}
+	// The quick scan did not make sense of it: decode it properly, for a
+	// precise error (or an answer laid out in a way the scan does not
+	// expect).
+	return decodeResponse(body, n)
+}
+
+// maxResponse bounds the answer to one Bundle.
+const maxResponse = 1 << 30
+
+// decodeResponse is ParseResponse with encoding/json.
+func decodeResponse(body []byte, n int) ([]EntryResult, error) {
 	var b struct {
 		ResourceType string `json:"resourceType"`
 		Type         string `json:"type"`
@@ -115,7 +133,7 @@ func ParseResponse(r io.Reader, n int) ([]EntryResult, error) {
 			} `json:"response"`
 		} `json:"entry"`
 	}
-	if err := json.NewDecoder(r).Decode(&b); err != nil {
+	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, &NetError{Err: fmt.Errorf("reading the batch response: %w", err)}
 	}
 	if b.ResourceType != "Bundle" {
@@ -139,7 +157,10 @@ func ParseResponse(r io.Reader, n int) ([]EntryResult, error) {
 const hapiNoChange = "SUCCESSFUL_UPDATE_NO_CHANGE"
 
 func entryResult(status string, rawOutcome json.RawMessage) EntryResult {
-	code, _ := strconv.Atoi(strings.Fields(status + " 0")[0])
+	code := 0
+	if f := strings.Fields(status); len(f) > 0 {
+		code, _ = strconv.Atoi(f[0])
+	}
 	er := EntryResult{Status: code}
 	switch {
 	case code == 201:
