@@ -32,7 +32,7 @@ func Inspect(data []byte) (Meta, error) {
 	if !utf8.Valid(data) {
 		return Meta{}, ErrNotUTF8
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		var v any
 		err := json.Unmarshal(data, &v) // only for the position and reason
 		return Meta{}, fmt.Errorf("%w: %v", ErrNotJSON, err)
