@@ -10,6 +10,10 @@ test:
 demo:
 	scripts/demo
 
+# One table of speed, memory and HAPI rates (bench/README.md); BENCH_FLAGS=-quick for a smoke test.
+bench:
+	@go run ./bench/cmd/benchrun $(BENCH_FLAGS)
+
 testbed-up:
 	@scripts/testbed up
 

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The matrix of settings tried against HAPI.
+var (
+	hapiConcurrency = []int{1, 2, 4, 8}
+	hapiBatch       = []int{50, 100, 500, 1000}
+)
+
+// Our defaults, as upload has them when no flag or setting is given.
+const defaultBatch, defaultConcurrency = 100, 2
+
+// bed is the benchmark's own HAPI test bed, on ports of its own so that
+// it never meets the test suites' beds.
+type bed struct {
+	repo  string
+	state string // scripts/testbed's state folder of this bed
+	env   []string
+}
+
+func newBed(repo string) *bed {
+	root := filepath.Join(repo, ".testbed", "bench")
+	return &bed{repo: repo, state: filepath.Join(root, "bed-18090-19090"), env: append(os.Environ(),
+		"TESTBED_STATE_ROOT="+root, "HAPI_PORT=18090", "MINIO_PORT=19090", "TESTBED_SERVICES=hapi")}
+}
+
+// cpu returns the CPU time (user + system) HAPI's JVM has used so far,
+// from /proc; 0 when it cannot be read.
+func (b *bed) cpu() time.Duration {
+	pid, err := os.ReadFile(filepath.Join(b.state, "hapi.pid"))
+	if err != nil {
+		return 0
+	}
+	stat, err := os.ReadFile(filepath.Join("/proc", strings.TrimSpace(string(pid)), "stat"))
+	if err != nil {
+		return 0
+	}
+	// After "pid (comm)", fields start at the third: utime is the 14th
+	// and stime the 15th, in clock ticks (100 per second on Linux).
+	i := bytes.LastIndexByte(stat, ')')
+	f := strings.Fields(string(stat[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+var baseURLRE = regexp.MustCompile(`FHIR_BASE_URL='([^']+)'`)
+
+// up starts HAPI (building it on a fresh machine) and returns its base URL.
+func (b *bed) up(ctx context.Context) (string, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(b.repo, "scripts", "testbed"), "up")
+	cmd.Env = b.env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("scripts/testbed up: %v\n%s", err, tail(errb.Bytes()))
+	}
+	m := baseURLRE.FindSubmatch(out.Bytes())
+	if m == nil {
+		return "", fmt.Errorf("scripts/testbed up printed no FHIR_BASE_URL: %q", out.String())
+	}
+	return string(m[1]), nil
+}
+
+func (b *bed) down() error {
+	cmd := exec.Command(filepath.Join(b.repo, "scripts", "testbed"), "down")
+	cmd.Env = b.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("scripts/testbed down: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// hapiRun is one load of a fresh data set into HAPI.
+type hapiRun struct {
+	Batch, Concurrency int // 0: not given (the defaults)
+	M                  measurement
+	ServerCPU          time.Duration // HAPI's CPU time during the run
+	Load               float64       // 1-minute load average at its end
+	Err                error
+}
+
+// Busy reports whether other processes took CPU during the run: a load
+// average above twice the CPUs (HAPI and the client account for about
+// the CPUs' number).
+func (r hapiRun) Busy() bool { return r.Load > 2*float64(runtime.NumCPU()) }
+
+// ServerMs is HAPI's CPU milliseconds per resource.
+func (r hapiRun) ServerMs() float64 {
+	if r.M.Sum.Read == 0 {
+		return 0
+	}
+	return float64(r.ServerCPU.Milliseconds()) / float64(r.M.Sum.Read)
+}
+
+// Rate is resources per second of the upload itself, as the tool's
+// summary says it (planning excluded; it takes milliseconds here).
+func (r hapiRun) Rate() float64 {
+	if r.Err != nil || r.M.Sum.Seconds == 0 {
+		return 0
+	}
+	return float64(r.M.Sum.Read) / r.M.Sum.Seconds
+}
+
+// hapiResults is the matrix, the run with the defaults and the best
+// setting run again after it.
+type hapiResults struct {
+	URL       string
+	Resources int // per run
+	Warmup    []hapiRun
+	Cells     map[[2]int]hapiRun // {concurrency, batch}
+	Defaults  hapiRun
+	BestAgain hapiRun
+}
+
+// Paired compares the defaults with the best setting on two runs each:
+// the run without flags and the matrix's cell of the default setting,
+// against the best cell and its run again. The best of 16 noisy runs is
+// biased upwards; its second run is not. busy says that one of the four
+// ran while other processes took CPU.
+func (h *hapiResults) Paired() (defaults, best float64, busy bool) {
+	c, s, _ := h.Best()
+	runs := []hapiRun{h.Defaults, h.Cells[[2]int{defaultConcurrency, defaultBatch}], h.Cells[[2]int{c, s}], h.BestAgain}
+	for _, r := range runs {
+		busy = busy || r.Busy()
+	}
+	return (runs[0].Rate() + runs[1].Rate()) / 2, (runs[2].Rate() + runs[3].Rate()) / 2, busy
+}
+
+// Best returns the setting of the matrix with the highest rate.
+func (h *hapiResults) Best() (c, s int, rate float64) {
+	for k, r := range h.Cells {
+		if r.Rate() > rate {
+			c, s, rate = k[0], k[1], r.Rate()
+		}
+	}
+	return c, s, rate
+}
+
+// hapiMatrix loads a new data set (new ids: a prefix of its own) for each
+// setting, in a shuffled order so that a server that slows down as it
+// fills, or warms up, does not favour one corner of the matrix. Two
+// warm-up loads go first, unmeasured: a fresh JVM is slow.
+func hapiMatrix(ctx context.Context, r runner, b *bed, url string, sets func(i int) (dataset, error), log func(string, ...any)) (*hapiResults, error) {
+	h := &hapiResults{URL: url, Cells: map[[2]int]hapiRun{}}
+	n := 0
+	load := func(c, s int) (hapiRun, error) {
+		d, err := sets(n)
+		n++
+		if err != nil {
+			return hapiRun{}, err
+		}
+		h.Resources = d.Resources
+		var flags []string
+		if s > 0 {
+			flags = append(flags, "-s", strconv.Itoa(s), "-c", strconv.Itoa(c))
+		}
+		cpu0 := b.cpu()
+		m, err := r.upload(ctx, d.Path, url, flags...)
+		run := hapiRun{Batch: s, Concurrency: c, M: m, ServerCPU: b.cpu() - cpu0, Err: err}
+		run.Load, _ = strconv.ParseFloat(loadAvg(), 64)
+		label := fmt.Sprintf("-s %d -c %d", s, c)
+		if s == 0 {
+			label = "defaults"
+		}
+		if err != nil {
+			log("  HAPI %s: %v", label, err)
+		} else {
+			log("  HAPI %-16s %6d resources in %5.1fs: %5.0f resources/s; HAPI CPU %4.1f ms per resource; load %.2f",
+				label, m.Sum.Read, m.Sum.Seconds, run.Rate(), run.ServerMs(), run.Load)
+		}
+		return run, ctx.Err()
+	}
+	for _, w := range [][2]int{{2, 100}, {4, 500}} {
+		run, err := load(w[0], w[1])
+		if err != nil {
+			return h, err
+		}
+		h.Warmup = append(h.Warmup, run)
+	}
+	var order [][2]int
+	for _, c := range hapiConcurrency {
+		for _, s := range hapiBatch {
+			order = append(order, [2]int{c, s})
+		}
+	}
+	// A new order each time: a machine whose load drifts during the run
+	// then does not always favour the same settings.
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	for _, k := range order {
+		run, err := load(k[0], k[1])
+		if err != nil {
+			return h, err
+		}
+		h.Cells[k] = run
+	}
+	var err error
+	if h.Defaults, err = load(0, 0); err != nil {
+		return h, err
+	}
+	c, s, _ := h.Best()
+	h.BestAgain, err = load(c, s)
+	return h, err
+}
