@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,8 +121,8 @@ func (r hapiRun) Rate() float64 {
 	return float64(r.M.Sum.Read) / r.M.Sum.Seconds
 }
 
-// hapiResults is the matrix, the run with the defaults and the best
-// setting run again after it.
+// hapiResults is the matrix, the run with the defaults, the best setting
+// run again after it, and the fill series.
 type hapiResults struct {
 	URL       string
 	Resources int // per run
@@ -128,6 +130,9 @@ type hapiResults struct {
 	Cells     map[[2]int]hapiRun // {concurrency, batch}
 	Defaults  hapiRun
 	BestAgain hapiRun
+	// Fill are loads with the defaults, one after the other into the
+	// same server: how it slows down as it fills.
+	Fill []hapiRun
 }
 
 // Paired compares the defaults with the best setting on two runs each:
@@ -154,14 +159,24 @@ func (h *hapiResults) Best() (c, s int, rate float64) {
 	return c, s, rate
 }
 
+// fillRuns is the length of the fill series.
+const fillRuns = 6
+
 // hapiMatrix loads a new data set (new ids: a prefix of its own) for each
-// setting, in a shuffled order so that a server that slows down as it
-// fills, or warms up, does not favour one corner of the matrix. Two
-// warm-up loads go first, unmeasured: a fresh JVM is slow.
+// setting into an emptied server: HAPI on H2 slows down as it fills, so
+// without $expunge the later runs would be slower whatever their
+// setting. The order is shuffled too, against a machine whose load
+// drifts. Two warm-up loads go first, unmeasured: a fresh JVM is slow.
+// Then the defaults, the best setting again, and the fill series.
 func hapiMatrix(ctx context.Context, r runner, b *bed, url string, sets func(i int) (dataset, error), log func(string, ...any)) (*hapiResults, error) {
 	h := &hapiResults{URL: url, Cells: map[[2]int]hapiRun{}}
 	n := 0
-	load := func(c, s int) (hapiRun, error) {
+	load := func(c, s int, empty bool) (hapiRun, error) {
+		if empty {
+			if err := expunge(ctx, url); err != nil {
+				return hapiRun{}, err
+			}
+		}
 		d, err := sets(n)
 		n++
 		if err != nil {
@@ -189,7 +204,7 @@ func hapiMatrix(ctx context.Context, r runner, b *bed, url string, sets func(i i
 		return run, ctx.Err()
 	}
 	for _, w := range [][2]int{{2, 100}, {4, 500}} {
-		run, err := load(w[0], w[1])
+		run, err := load(w[0], w[1], true)
 		if err != nil {
 			return h, err
 		}
@@ -201,22 +216,52 @@ func hapiMatrix(ctx context.Context, r runner, b *bed, url string, sets func(i i
 			order = append(order, [2]int{c, s})
 		}
 	}
-	// A new order each time: a machine whose load drifts during the run
-	// then does not always favour the same settings.
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	for _, k := range order {
-		run, err := load(k[0], k[1])
+		run, err := load(k[0], k[1], true)
 		if err != nil {
 			return h, err
 		}
 		h.Cells[k] = run
 	}
 	var err error
-	if h.Defaults, err = load(0, 0); err != nil {
+	if h.Defaults, err = load(0, 0, true); err != nil {
 		return h, err
 	}
 	c, s, _ := h.Best()
-	h.BestAgain, err = load(c, s)
-	return h, err
+	if h.BestAgain, err = load(c, s, true); err != nil {
+		return h, err
+	}
+	log("  HAPI fill series: %d loads with the defaults into the same server", fillRuns)
+	for i := range fillRuns {
+		run, err := load(0, 0, i == 0)
+		if err != nil {
+			return h, err
+		}
+		h.Fill = append(h.Fill, run)
+	}
+	return h, nil
+}
+
+// expunge empties the server: POST [base]/$expunge expungeEverything.
+func expunge(ctx context.Context, base string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	body := `{"resourceType":"Parameters","parameter":[{"name":"expungeEverything","valueBoolean":true}]}`
+	req, err := http.NewRequestWithContext(ctx, "POST", base+"/$expunge", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/fhir+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("HAPI $expunge: %w", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HAPI $expunge: HTTP %d: %s", resp.StatusCode, b)
+	}
+	return nil
 }

@@ -67,7 +67,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.Int64Var(&c.bigFile, "file-big", 2e9, "`bytes` of the big single-file case")
 	fs.IntVar(&c.manyFiles, "files", 10000, "`number` of files of the many-files case")
 	fs.IntVar(&c.manyResources, "files-resources", 200000, "`resources` spread over those files")
-	fs.IntVar(&c.hapiResources, "hapi-resources", 3000, "`resources` per HAPI run")
+	fs.IntVar(&c.hapiResources, "hapi-resources", 5000, "`resources` per HAPI run")
 	only := fs.String("only", "hapi,client,memory,micro", "the `phases` to run, of "+strings.Join(allPhases, ","))
 	prof := fs.Bool("profile", false, "also profile the client on the plain client-ceiling data (one more run)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the generated data")
@@ -138,7 +138,12 @@ func run(ctx context.Context, args []string) error {
 	}
 	dataDir := filepath.Join(c.out, "data")
 	if !c.keep {
-		defer os.RemoveAll(dataDir)
+		// Only the report (and a profile) stays: the data is gigabytes.
+		defer func() {
+			for _, p := range []string{dataDir, filepath.Join(c.out, "work"), filepath.Join(c.out, "minio-to-fhir"), filepath.Join(c.out, "fhirgen")} {
+				os.RemoveAll(p)
+			}
+		}()
 	}
 	lg.logf("building minio-to-fhir and fhirgen into %s", c.out)
 	bins := map[string]string{"minio-to-fhir": "./cmd/minio-to-fhir", "fhirgen": "./cmd/fhirgen"}
