@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Result is the outcome of one entry of a batch.
@@ -105,10 +106,17 @@ func (e *NetError) Retryable() bool { return true }
 // ParseResponse reads a batch-response or transaction-response Bundle and
 // returns its n entry results in order.
 func ParseResponse(r io.Reader, n int) ([]EntryResult, error) {
-	body, err := io.ReadAll(io.LimitReader(r, maxResponse))
-	if err != nil {
+	buf := responseBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledResponse {
+			buf.Reset()
+			responseBufs.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(r, maxResponse)); err != nil {
 		return nil, &NetError{Err: fmt.Errorf("reading the batch response: %w", err)}
 	}
+	body := buf.Bytes() // the results copy what they keep
 	if out, ok := scanResponse(body, n); ok {
 		return out, nil
 	}
@@ -120,6 +128,14 @@ func ParseResponse(r io.Reader, n int) ([]EntryResult, error) {
 
 // maxResponse bounds the answer to one Bundle.
 const maxResponse = 1 << 30
+
+// responseBufs keeps the buffers answers are read into: one answer per
+// batch, often as large as the batch, would otherwise be a new buffer
+// grown step by step each time. Buffers above maxPooledResponse (a rare
+// huge answer) are left to the collector.
+var responseBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledResponse = 16 << 20
 
 // decodeResponse is ParseResponse with encoding/json.
 func decodeResponse(body []byte, n int) ([]EntryResult, error) {

@@ -12,6 +12,9 @@ func scanResponse(body []byte, n int) ([]EntryResult, bool) {
 	isBundle, entries := false, 0
 	var out []EntryResult
 	ok := s.object(func(key []byte) bool {
+		if !plainKey(key, "resourceType", "entry") {
+			return false
+		}
 		switch string(key) {
 		case "resourceType":
 			v, ok := s.str()
@@ -23,16 +26,22 @@ func scanResponse(body []byte, n int) ([]EntryResult, bool) {
 				entries++
 				found := false
 				ok := s.object(func(key []byte) bool {
+					if !plainKey(key, "response") {
+						return false
+					}
 					if string(key) != "response" {
 						return s.skip()
 					}
 					var status, outcome []byte
 					ok := s.object(func(key []byte) bool {
+						if !plainKey(key, "status", "outcome") {
+							return false
+						}
 						switch string(key) {
 						case "status":
 							v, ok := s.str()
 							status = v
-							return ok
+							return ok && plainText(v)
 						case "outcome":
 							start := s.i
 							ok := s.skip()
@@ -59,6 +68,33 @@ func scanResponse(body []byte, n int) ([]EntryResult, bool) {
 	return out, true
 }
 
+// plainKey reports whether key can be compared byte for byte with the
+// names the scan looks for. encoding/json unescapes keys and matches them
+// without regard to case, so a key with an escape, or one that differs from
+// a wanted name only in case, is left to it.
+func plainKey(key []byte, names ...string) bool {
+	if bytes.IndexByte(key, '\\') >= 0 {
+		return false
+	}
+	for _, name := range names {
+		if string(key) != name && bytes.EqualFold(key, []byte(name)) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainText reports whether a raw JSON string reads the same decoded:
+// printable ASCII without escapes (what every server sends as a status).
+func plainText(v []byte) bool {
+	for _, c := range v {
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 // jscan walks JSON text. Every method reports false on text that is not
 // well formed, and never reads out of bounds.
 type jscan struct {
@@ -80,23 +116,28 @@ func (s *jscan) next() byte {
 	return 0
 }
 
-// str reads a string and returns its raw content (escapes kept).
+// str reads a string and returns its raw content (escapes kept). It
+// searches for quotes only: a quote after an odd run of backslashes is
+// escaped.
 func (s *jscan) str() ([]byte, bool) {
 	if s.next() != '"' {
 		return nil, false
 	}
 	start := s.i + 1
-	for j := start; j < len(s.b); {
-		k := bytes.IndexAny(s.b[j:], "\"\\")
+	for j := start; j < len(s.b); j++ {
+		k := bytes.IndexByte(s.b[j:], '"')
 		if k < 0 {
 			return nil, false
 		}
 		j += k
-		if s.b[j] == '"' {
+		n := 0
+		for p := j - 1; p >= start && s.b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
 			s.i = j + 1
 			return s.b[start:j], true
 		}
-		j += 2
 	}
 	return nil, false
 }
@@ -159,16 +200,35 @@ func (s *jscan) array(elem func() bool) bool {
 	}
 }
 
-// skip reads one value of any kind.
+// skip reads one value of any kind. Inside an object or array it only
+// tracks strings and nesting, which finds the end of well-formed JSON at
+// the speed of a byte search; the values it skips are not checked.
 func (s *jscan) skip() bool {
 	switch c := s.next(); {
 	case c == '"':
 		_, ok := s.str()
 		return ok
-	case c == '{':
-		return s.object(func([]byte) bool { return s.skip() })
-	case c == '[':
-		return s.array(s.skip)
+	case c == '{' || c == '[':
+		depth := 0
+		for s.i < len(s.b) {
+			switch s.b[s.i] {
+			case '"':
+				if _, ok := s.str(); !ok {
+					return false
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					s.i++
+					return true
+				}
+			}
+			s.i++
+		}
+		return false
 	case c == 0:
 		return false
 	default: // a number, true, false or null

@@ -82,9 +82,31 @@ func (ix *Index) Duplicates() int { return ix.dups }
 func (ix *Index) Key(i uint32) uint64 { return ix.keys[i] }
 
 // Lookup returns the node of key, and false if key was never added.
+//
+// Keys are uniform hashes, so the bits below the directory's say where in
+// its bucket a key sits: Lookup starts there and steps to the place, which
+// is usually a step or two away and in the same cache line. (A binary
+// search of the bucket touches three lines or four, and the keys of a
+// large input are far from the CPU's caches.)
 func (ix *Index) Lookup(key uint64) (uint32, bool) {
 	b := ix.bucket(key)
-	lo, hi := ix.dir[b], ix.dir[b+1]
-	i, ok := slices.BinarySearch(ix.keys[lo:hi], key)
-	return lo + uint32(i), ok
+	lo, hi := int(ix.dir[b]), int(ix.dir[b+1])
+	rest := key << (64 - ix.shift) // the bits below the bucket's
+	i := lo + int((rest>>32)*uint64(hi-lo)>>32)
+	for range maxSteps {
+		switch {
+		case i > lo && ix.keys[i-1] >= key:
+			i--
+		case i < hi && ix.keys[i] < key:
+			i++
+		default: // keys[i-1] < key <= keys[i]
+			return uint32(i), i < hi && ix.keys[i] == key
+		}
+	}
+	// Keys that are not spread evenly (not hashes): search the bucket.
+	j, ok := slices.BinarySearch(ix.keys[lo:hi], key)
+	return uint32(lo + j), ok
 }
+
+// maxSteps bounds the steps of a Lookup before it searches by halves.
+const maxSteps = 8

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
 	"unicode/utf8"
 )
 
@@ -32,11 +33,27 @@ func Inspect(data []byte) (Meta, error) {
 	if !utf8.Valid(data) {
 		return Meta{}, ErrNotUTF8
 	}
-	if !validJSON(data) {
+	var top topFields
+	if !walkJSON(data, &top) {
 		var v any
 		err := json.Unmarshal(data, &v) // only for the position and reason
 		return Meta{}, fmt.Errorf("%w: %v", ErrNotJSON, err)
 	}
+	if top.plain {
+		// The usual line: the walk that checked it found both members.
+		m := Meta{ID: unescape(top.id)}
+		var known bool
+		if m.Type, known = fhirtype.Intern(top.typ); !known {
+			m.Type = unescape(top.typ)
+		}
+		return m, checkMeta(m, top.gotType, top.gotID)
+	}
+	return inspectSlow(data)
+}
+
+// inspectSlow finds the top-level resourceType and id of valid JSON the
+// careful way, for the lines walkJSON leaves to it.
+func inspectSlow(data []byte) (Meta, error) {
 	var m Meta
 	s := scanner{b: data}
 	s.space()
@@ -79,16 +96,18 @@ func Inspect(data []byte) (Meta, error) {
 			s.i++
 		}
 	}
+	return m, checkMeta(m, gotType, gotID)
+}
+
+// checkMeta says what is missing or wrong in what a line says of itself.
+func checkMeta(m Meta, gotType, gotID bool) error {
 	switch {
 	case !gotType || m.Type == "":
-		return m, ErrNoType
+		return ErrNoType
 	case !gotID:
-		return m, ErrNoID
+		return ErrNoID
 	}
-	if err := CheckID(m.ID); err != nil {
-		return m, err
-	}
-	return m, nil
+	return CheckID(m.ID)
 }
 
 // CheckIDBytes is CheckID for an id held in bytes; it allocates only to
@@ -168,7 +187,7 @@ func (s *scanner) space() {
 func (s *scanner) strEnd(start int) (int, bool) {
 	escaped := false
 	for j := start + 1; j < len(s.b); {
-		k := bytes.IndexAny(s.b[j:], "\"\\")
+		k := quoteOrBackslash(s.b[j:])
 		if k < 0 {
 			break
 		}

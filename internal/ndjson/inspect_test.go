@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestInspect(t *testing.T) {
@@ -160,6 +162,13 @@ func FuzzInspect(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		m, err := Inspect(in)
+		if utf8.Valid(in) && json.Valid(in) {
+			// The one-pass way and the careful way agree.
+			ms, errs := inspectSlow(in)
+			if m != ms || fmt.Sprint(err) != fmt.Sprint(errs) {
+				t.Fatalf("Inspect(%q) = %+v, %v; the careful way says %+v, %v", in, m, err, ms, errs)
+			}
+		}
 		if err != nil {
 			return
 		}

@@ -1,9 +1,58 @@
 package ndjson
 
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
+
 // validJSON reports whether b is one JSON value, as json.Valid does, at
 // several times its speed: it walks the text once with a small stack and
 // a table for the bytes of strings, which make up most of FHIR JSON.
 func validJSON(b []byte) bool {
+	var t topFields
+	return walkJSON(b, &t)
+}
+
+// topFields is what walkJSON notes of the members of a top-level object,
+// so that Inspect needs no second pass: the raw values (between their
+// quotes) of the last "resourceType" and "id" members. plain is false
+// when the notes cannot be trusted and the slow way must decide: the top
+// value is not an object, a top-level key holds an escape, or one of the
+// two members is not a string.
+type topFields struct {
+	typ, id        []byte
+	gotType, gotID bool
+	plain          bool
+}
+
+// note takes the member of the top-level object whose key ends (before
+// its closing quote) at keyEnd and whose value starts at v.
+func (t *topFields) note(b []byte, keyStart, keyEnd, v int) {
+	key := b[keyStart+1 : keyEnd]
+	var dst *[]byte
+	switch string(key) {
+	case "resourceType":
+		dst, t.gotType = &t.typ, true
+	case "id":
+		dst, t.gotID = &t.id, true
+	default:
+		if bytes.IndexByte(key, '\\') >= 0 {
+			t.plain = false
+		}
+		return
+	}
+	if v >= len(b) || b[v] != '"' {
+		t.plain = false
+		return
+	}
+	if end := endOfString(b, v); end > v {
+		*dst = b[v+1 : end-1]
+	}
+}
+
+// walkJSON is validJSON, noting the top-level members in t.
+func walkJSON(b []byte, t *topFields) bool {
 	var buf [64]byte
 	stack := buf[:0] // '{' or '[' for each open container
 	i := space(b, 0)
@@ -23,8 +72,13 @@ func validJSON(b []byte) bool {
 				break
 			}
 			stack = append(stack, '{')
+			k := i
 			if i = member(b, i); i < 0 {
 				return false
+			}
+			if len(stack) == 1 {
+				t.plain = true
+				t.note(b, k, keyEnd(b, k), i)
 			}
 			continue
 		case c == '[':
@@ -67,8 +121,12 @@ func validJSON(b []byte) bool {
 			if b[i] == ',' {
 				i = space(b, i+1)
 				if top == '{' {
+					k := i
 					if i = member(b, i); i < 0 {
 						return false
+					}
+					if len(stack) == 1 {
+						t.note(b, k, keyEnd(b, k), i)
 					}
 				}
 				break
@@ -101,6 +159,12 @@ func member(b []byte, i int) int {
 	return space(b, i+1)
 }
 
+// keyEnd returns the index of the quote that closes the key starting at
+// b[i], which member has checked.
+func keyEnd(b []byte, i int) int {
+	return endOfString(b, i) - 1
+}
+
 func space(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
@@ -117,10 +181,29 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// plainRun returns the index of the first byte at or after i, in steps of
+// eight, that may be a quote, a backslash or a control character: it
+// tests eight bytes at once (the usual bit tricks: a byte below n, a zero
+// byte after an XOR), whose lowest flagged byte is always a true one. The
+// byte-wise loop after it finds the exact place.
+func plainRun(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q, bs := x^(ones*'"'), x^(ones*'\\')
+		special := (x-ones*0x20)&^x | (q-ones)&^q | (bs-ones)&^bs
+		if special&highs != 0 {
+			return i + bits.TrailingZeros64(special&highs)/8
+		}
+	}
+	return i
+}
+
 // endOfString returns the index after the string that starts at b[i] (a
 // quote), or -1.
 func endOfString(b []byte, i int) int {
 	for i++; i < len(b); {
+		i = plainRun(b, i)
 		for i < len(b) && plain[b[i]] {
 			i++
 		}
@@ -200,4 +283,21 @@ func number(b []byte, i int) int {
 		}
 	}
 	return i
+}
+
+// quoteOrBackslash returns the index of the first '"' or '\\' in b, or -1.
+// Two vectorised searches for one byte each beat bytes.IndexAny, which
+// tests a byte at a time: this runs for every string of every resource.
+func quoteOrBackslash(b []byte) int {
+	q := bytes.IndexByte(b, '"')
+	if q < 0 {
+		q = len(b)
+	}
+	if e := bytes.IndexByte(b[:q], '\\'); e >= 0 {
+		return e
+	}
+	if q == len(b) {
+		return -1
+	}
+	return q
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/bits"
 	"sort"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
@@ -57,8 +58,58 @@ type Analysis struct {
 	NumericIDs      int
 	NumericExamples []string
 
-	index *graph.Index
-	res   graph.Result
+	index  *graph.Index
+	res    graph.Result
+	placed placedFilter
+}
+
+// placedFilter is a bit per hash slot, set for the keys of resources not
+// in wave 0 or in a cycle: most resources are neither, and the filter
+// answers for them without a lookup in the index, which for a large input
+// is a trip to memory. A set bit may be another key's: Place then looks.
+type placedFilter struct {
+	bits  []uint64
+	shift uint
+}
+
+func newPlacedFilter(ix *graph.Index, res graph.Result) placedFilter {
+	n := 0
+	for node := range uint32(ix.Len()) {
+		if placedNode(res, node) {
+			n++
+		}
+	}
+	if n == 0 {
+		return placedFilter{}
+	}
+	lg := bits.Len(uint(8*n - 1)) // about 8 slots per such key
+	f := placedFilter{bits: make([]uint64, max(1, (1<<lg)/64)), shift: uint(64 - lg)}
+	for node := range uint32(ix.Len()) {
+		if placedNode(res, node) {
+			s := f.slot(ix.Key(node))
+			f.bits[s/64] |= 1 << (s % 64)
+		}
+	}
+	return f
+}
+
+// placedNode reports whether a node is written after wave 0 or in a cycle.
+func placedNode(res graph.Result, node uint32) bool {
+	c := res.Component(node)
+	return c != graph.NoComponent && (res.Level(node) > 0 || res.IsCycle(c))
+}
+
+func (f placedFilter) slot(key uint64) uint64 {
+	return (key * 0x9e3779b97f4a7c15) >> f.shift % uint64(len(f.bits)*64)
+}
+
+// mayBePlaced reports false for a key surely in wave 0 and no cycle.
+func (f placedFilter) mayBePlaced(key uint64) bool {
+	if len(f.bits) == 0 {
+		return false
+	}
+	s := f.slot(key)
+	return f.bits[s/64]&(1<<(s%64)) != 0
 }
 
 // Place returns where a resource goes. Resources the plan did not see
@@ -67,7 +118,16 @@ func (a *Analysis) Place(typ, id string) Placement {
 	if a == nil || a.index == nil {
 		return Placement{}
 	}
-	node, ok := a.index.Lookup(graph.Key(typ, id))
+	key := graph.Key(typ, id)
+	if !a.placed.mayBePlaced(key) {
+		return Placement{}
+	}
+	return a.placeKey(key)
+}
+
+// placeKey is Place without the filter.
+func (a *Analysis) placeKey(key uint64) Placement {
+	node, ok := a.index.Lookup(key)
 	if !ok {
 		return Placement{}
 	}
@@ -129,10 +189,11 @@ func eachLine(ctx context.Context, f File, maxLine int, fn func(typ string, id [
 	}
 }
 
-// analyze reads the typed files twice: first every resource's key and the
-// references between types, then, with the type groups known, the
-// references between resources of a group, from which the waves and
-// cycles come. It sets p.Steps and the lines of every file.
+// analyze reads the typed files once: every resource's key, the
+// references between types, and, into a temporary spill, each resource's
+// local references. With the type groups known, it reads the spill back
+// for the references between resources of a group, from which the waves
+// and cycles come. It sets p.Steps and the lines of every file.
 func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Options) error {
 	ib := graph.NewIndexBuilder(0)
 	typeEdges := map[[2]string]int{}
@@ -142,10 +203,21 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 		present = append(present, t)
 	}
 	sort.Strings(present)
+	sp, err := newRefSpill(opts.TempDir)
+	if err != nil {
+		return err
+	}
+	defer sp.close()
 	for _, t := range present {
 		fs := byType[t]
 		for i := range fs {
-			n, err := eachLine(ctx, fs[i], opts.MaxLine, func(typ string, id []byte, _ string, line ndjson.Line) {
+			lastFile := ""
+			n, err := eachLine(ctx, fs[i], opts.MaxLine, func(typ string, id []byte, file string, line ndjson.Line) {
+				if file != lastFile {
+					sp.file(file)
+					lastFile = file
+				}
+				sp.resource(line.Num, typ, id)
 				ib.Add(graph.KeyBytes(typ, id))
 				if numeric(id) {
 					a.NumericIDs++
@@ -154,14 +226,19 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 					}
 				}
 				refs.Each(line.Data, func(ref []byte) {
-					if rt, _, cond, ok := localRef(ref, opts.BaseURL); ok {
+					rt, rid, cond, ok := localRef(ref, opts.BaseURL)
+					switch {
+					case !ok:
+					case cond:
 						typeEdges[[2]string{typ, rt}]++
-						if cond {
-							a.Conditional++
-						}
+						a.Conditional++
+					default:
+						typeEdges[[2]string{typ, rt}]++
+						sp.ref(rt, rid)
 					}
 				})
 			})
+			sp.end()
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -169,6 +246,9 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 				fs[i].Lines = n
 			}
 		}
+	}
+	if err := sp.rewind(); err != nil {
+		return err
 	}
 	a.index = ib.Build()
 	a.Resources = a.index.Len()
@@ -185,41 +265,40 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 	missing := map[string]bool{}
 	for _, t := range present {
 		cyclic := groups[groupOf[t]].Cyclic
-		for _, f := range byType[t] {
-			_, err := eachLine(ctx, f, opts.MaxLine, func(typ string, id []byte, file string, line ndjson.Line) {
-				src, _ := a.index.Lookup(graph.KeyBytes(typ, id))
-				refs.Each(line.Data, func(ref []byte) {
-					rt, rid, cond, ok := localRef(ref, opts.BaseURL)
-					if !ok || cond {
-						return
-					}
+		for range byType[t] {
+			err := sp.eachFile(func(r *spilledResource) {
+				src, _ := a.index.Lookup(graph.KeyBytes(r.typ, r.id))
+				for _, ref := range r.refs {
 					a.References++
-					dst, ok := a.index.Lookup(graph.KeyBytes(rt, rid))
+					dst, ok := a.index.Lookup(graph.KeyBytes(ref.typ, ref.id))
 					if !ok {
 						a.DanglingTotal++
 						if len(a.Dangling) < MaxDanglingExamples {
-							to := rt + "/" + string(rid)
-							a.Dangling = append(a.Dangling, Dangling{File: file, Line: line.Num, From: typ + "/" + string(id), To: to})
+							to := ref.typ + "/" + string(ref.id)
+							a.Dangling = append(a.Dangling, Dangling{File: r.file, Line: r.line, From: r.typ + "/" + string(r.id), To: to})
 							if !missing[to] {
 								missing[to] = true
 								a.Missing = append(a.Missing, to)
 							}
 						}
-						return
+						continue
 					}
-					if cyclic && groupOf[rt] == groupOf[typ] && src != dst {
+					if cyclic && groupOf[ref.typ] == groupOf[r.typ] && src != dst {
 						g.AddEdge(src, dst)
 						a.Edges++
 					}
-				})
+				}
 			})
+			if err != nil {
+				return err
+			}
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			_ = err // reported when the file is sent
 		}
 	}
 	a.res = g.Plan()
+	a.placed = newPlacedFilter(a.index, a.res)
 	st := a.res.Stats()
 	a.Cycles, a.CycleNodes, a.LargestCycle = st.Cycles, st.CycleNodes, st.LargestCycle
 	p.Analysis = a

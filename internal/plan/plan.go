@@ -97,6 +97,9 @@ type Options struct {
 	// BaseURL is the server's base, to recognise absolute references
 	// to it.
 	BaseURL string
+	// TempDir holds the planner's temporary file (OrderData); "" is the
+	// system's temporary folder.
+	TempDir string
 }
 
 // Build types each file (by its name, else by its first line's

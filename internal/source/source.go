@@ -3,11 +3,12 @@
 package source
 
 import (
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // File is one NDJSON input.
@@ -61,6 +62,8 @@ func OpenNDJSON(ctx context.Context, f File) (io.ReadCloser, error) {
 	if !f.Gzipped() {
 		return rc, nil
 	}
+	// klauspost/compress's gzip (minio-go's dependency already) inflates
+	// about twice as fast as compress/gzip, with the same API and errors.
 	zr, err := gzip.NewReader(rc)
 	if err != nil {
 		rc.Close()

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 )
@@ -27,16 +28,31 @@ type ckptRecord struct {
 // checkpoint is an append-only file of confirmed batches. Batches are
 // named by where their lines come from, so that the same input, batch
 // size and order make the same names on every run.
+//
+// Records are committed in groups: the failure log is made durable, then
+// the records are written and made durable, at most once per commitEvery
+// (and at the end of every stage and run). A fast server confirms
+// thousands of batches a second, and two fsyncs each would cost more CPU
+// than the upload itself; what a crash loses is at most the last
+// commitEvery of confirmations, whose batches the next run sends again
+// (the server answers them "unchanged").
 type checkpoint struct {
-	path string
-	done map[string]*ckptRecord
-	f    *os.File
+	path    string
+	done    map[string]*ckptRecord
+	f       *os.File
+	flog    *failureLog
+	pending []byte // records not yet committed, one JSON line each
+	last    time.Time
+	now     func() time.Time
 }
+
+// commitEvery bounds how often the checkpoint is committed.
+const commitEvery = 200 * time.Millisecond
 
 // openCheckpoint loads the checkpoint at path, if any ("" keeps none). A
 // torn last line (a crash while writing it) is ignored.
 func openCheckpoint(path string) (*checkpoint, error) {
-	c := &checkpoint{path: path, done: map[string]*ckptRecord{}}
+	c := &checkpoint{path: path, done: map[string]*ckptRecord{}, now: time.Now}
 	if path == "" {
 		return c, nil
 	}
@@ -64,14 +80,37 @@ func (c *checkpoint) lookup(id string) *ckptRecord {
 	return c.done[id]
 }
 
-// record makes the batch's failure records durable, then the batch.
+// record adds a confirmed batch, whose failure records are written to
+// flog, and commits when the last commit is commitEvery old.
 func (c *checkpoint) record(rec ckptRecord, flog *failureLog) error {
 	if c.path == "" {
 		return nil
 	}
-	if err := flog.sync(); err != nil {
+	b, err := json.Marshal(rec)
+	if err != nil {
 		return err
 	}
+	c.pending = append(append(c.pending, b...), '\n')
+	c.flog = flog
+	if c.now().Sub(c.last) < commitEvery {
+		return nil
+	}
+	return c.commit()
+}
+
+// commit makes the failure records durable, then the pending records.
+func (c *checkpoint) commit() error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	if err := c.flog.sync(); err != nil {
+		return err
+	}
+	return c.writePending()
+}
+
+// writePending appends the pending records and makes them durable.
+func (c *checkpoint) writePending() error {
 	if c.f == nil {
 		if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)
@@ -82,21 +121,26 @@ func (c *checkpoint) record(rec ckptRecord, flog *failureLog) error {
 		}
 		c.f = f
 	}
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	if _, err := c.f.Write(append(b, '\n')); err != nil {
+	if _, err := c.f.Write(c.pending); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if err := c.f.Sync(); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
+	c.pending = c.pending[:0]
+	c.last = c.now()
 	return nil
 }
 
-// close ends the checkpoint; a finished job needs it no more.
+// close ends the checkpoint; a finished job needs it no more. The failure
+// log is closed (and so durable) before: an unfinished job's pending
+// records are committed without it.
 func (c *checkpoint) close(finished bool) error {
+	if !finished && len(c.pending) > 0 {
+		if err := c.writePending(); err != nil {
+			return err
+		}
+	}
 	if c.f != nil {
 		if err := c.f.Close(); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)

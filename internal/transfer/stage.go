@@ -116,6 +116,9 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 			o.batch.b = nil
 		}
 	}
+	if err := r.ckpt.commit(); err != nil && logErr == nil {
+		logErr = err
+	}
 	switch {
 	case logErr != nil:
 		return logErr

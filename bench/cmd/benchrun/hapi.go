@@ -159,14 +159,15 @@ func (h *hapiResults) Best() (c, s int, rate float64) {
 	return c, s, rate
 }
 
-// fillRuns is the length of the fill series.
-const fillRuns = 6
+// fillRuns is the length of the fill series; minWarmup and maxWarmup
+// bound the warm-up loads.
+const fillRuns, minWarmup, maxWarmup = 5, 8, 12
 
 // hapiMatrix loads a new data set (new ids: a prefix of its own) for each
 // setting into an emptied server: HAPI on H2 slows down as it fills, so
 // without $expunge the later runs would be slower whatever their
 // setting. The order is shuffled too, against a machine whose load
-// drifts. Two warm-up loads go first, unmeasured: a fresh JVM is slow.
+// drifts. Warm-up loads go first, unmeasured: a fresh JVM is slow.
 // Then the defaults, the best setting again, and the fill series.
 func hapiMatrix(ctx context.Context, r runner, b *bed, url string, sets func(i int) (dataset, error), log func(string, ...any)) (*hapiResults, error) {
 	h := &hapiResults{URL: url, Cells: map[[2]int]hapiRun{}}
@@ -203,12 +204,18 @@ func hapiMatrix(ctx context.Context, r runner, b *bed, url string, sets func(i i
 		}
 		return run, ctx.Err()
 	}
-	for _, w := range [][2]int{{2, 100}, {4, 500}} {
-		run, err := load(w[0], w[1], true)
+	// HAPI takes some 40,000 resources to settle (its CPU time per
+	// resource falls fourfold): warm up with at least minWarmup loads,
+	// then until that time stops falling.
+	for len(h.Warmup) < maxWarmup {
+		run, err := load(4, 500, true)
 		if err != nil {
 			return h, err
 		}
 		h.Warmup = append(h.Warmup, run)
+		if k := len(h.Warmup); k >= minWarmup && run.ServerMs() > 0 && h.Warmup[k-2].ServerMs() < run.ServerMs()*1.10 {
+			break
+		}
 	}
 	var order [][2]int
 	for _, c := range hapiConcurrency {

@@ -87,6 +87,9 @@ func parseFlags(args []string) (*config, error) {
 		c.clientSize, c.syntheaSize, c.smallFile, c.bigFile = "30MB", 20e6, 10e6, 60e6
 		c.manyFiles, c.manyResources, c.hapiResources = 300, 6000, 1000
 	}
+	if c.sinkOnly {
+		return c, nil
+	}
 	repo, err := repoRoot()
 	if err != nil {
 		return nil, err

@@ -93,15 +93,26 @@ func (r runner) run(ctx context.Context, dir string, args []string) (measurement
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return m, nil, nil, fmt.Errorf("start %s: %w", r.bin, err)
+	}
+	hwm := watchHWM(cmd.Process.Pid)
+	err := cmd.Wait()
 	m.Wall = time.Since(start)
 	if cmd.ProcessState == nil {
-		return m, nil, nil, fmt.Errorf("start %s: %w", r.bin, err)
+		return m, nil, nil, fmt.Errorf("run %s: %w", r.bin, err)
 	}
 	m.Exit = cmd.ProcessState.ExitCode()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		m.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		m.MaxRSS = ru.Maxrss << 10 // KiB on Linux
+	}
+	// rusage's maxrss of a child Go started is at least this process's
+	// own peak (the child shares our memory between clone and exec), so
+	// the tool's own high-water mark, read from /proc while it runs, is
+	// the figure; rusage is kept only when the run was too short to read.
+	if peak := <-hwm; peak > 0 {
+		m.MaxRSS = peak
 	}
 	if ctx.Err() != nil {
 		return m, nil, nil, ctx.Err()
@@ -116,4 +127,40 @@ func tail(b []byte) string {
 		lines = lines[len(lines)-15:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// watchHWM reads the VmHWM (peak resident set) of process pid every 10 ms
+// until it exits, then sends the last value read, in bytes (0 if none).
+func watchHWM(pid int) <-chan int64 {
+	out := make(chan int64, 1)
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	go func() {
+		var peak int64
+		for {
+			b, err := os.ReadFile(path)
+			v, ok := vmHWM(b)
+			if err != nil || !ok {
+				// Gone, or a zombie (no memory fields): it has exited.
+				out <- peak
+				return
+			}
+			peak = max(peak, v)
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	return out
+}
+
+// vmHWM finds "VmHWM:  1234 kB" in /proc/PID/status.
+func vmHWM(status []byte) (int64, bool) {
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err != nil {
+				return 0, false
+			}
+			return kb << 10, true
+		}
+	}
+	return 0, false
 }

@@ -257,9 +257,9 @@ func (r *results) writeHAPI(w *strings.Builder) {
 		"integrity on), on the same machine. Each run loads a new MIMIC-shaped data set of %s resources with `--order data` "+
 		"into a server emptied by `$expunge` (HAPI on H2 slows down as it fills, see the fill series below, so runs into a "+
 		"filling server would not compare); resources per second of the upload as the tool's summary gives it. The settings "+
-		"ran in a shuffled order after two warm-up loads (%s); the 1-minute load average went from %s. A load this small has "+
+		"ran in a shuffled order after %d warm-up loads with `-s 500 -c 4`, until HAPI's CPU time per resource stopped falling (%s); the 1-minute load average went from %s. A load this small has "+
 		"only a few Bundles per step at batch sizes 500 and 1000, so those cannot use much concurrency.\n\n",
-		num(float64(h.Resources)), warmupText(h.Warmup), r.Load["hapi"])
+		num(float64(h.Resources)), len(h.Warmup), warmupText(h.Warmup), r.Load["hapi"])
 	bc, bs, best := h.Best()
 	fmt.Fprintf(w, "Resources per second (the best in bold):\n\n")
 	h.grid(w, func(c, s int, run hapiRun) string {
@@ -272,8 +272,10 @@ func (r *results) writeHAPI(w *strings.Builder) {
 		}
 		return cell
 	})
-	fmt.Fprintf(w, "\n† the machine was busy: the 1-minute load average at the end of the run was above %d (twice the CPUs; "+
-		"HAPI and the client account for about the CPUs' number), so other processes took CPU from HAPI.\n", 2*runtime.NumCPU())
+	if h.anyBusy() {
+		fmt.Fprintf(w, "\n† the machine was busy: the 1-minute load average at the end of the run was above %d (twice the CPUs; "+
+			"HAPI and the client account for about the CPUs' number), so other processes took CPU from HAPI.\n", 2*runtime.NumCPU())
+	}
 	fmt.Fprintf(w, "\nHAPI's CPU time per resource, in ms (its JVM's user + system time during the run, from /proc; "+
 		"steadier than the rates when other processes share the machine):\n\n")
 	h.grid(w, func(_, _ int, run hapiRun) string { return fmt.Sprintf("%.1f", run.ServerMs()) })
@@ -347,6 +349,16 @@ func (h *hapiResults) grid(w *strings.Builder, cell func(c, s int, run hapiRun) 
 	}
 }
 
+// anyBusy reports whether a measured run shared the machine.
+func (h *hapiResults) anyBusy() bool {
+	for _, r := range h.Cells {
+		if r.Busy() {
+			return true
+		}
+	}
+	return h.Defaults.Busy() || h.BestAgain.Busy() || slices.ContainsFunc(h.Fill, hapiRun.Busy)
+}
+
 func dagger(r hapiRun) string {
 	if r.Busy() {
 		return " †"
@@ -357,7 +369,7 @@ func dagger(r hapiRun) string {
 func warmupText(runs []hapiRun) string {
 	var parts []string
 	for _, r := range runs {
-		parts = append(parts, fmt.Sprintf("`-s %d -c %d` %.0f resources/s", r.Batch, r.Concurrency, r.Rate()))
+		parts = append(parts, fmt.Sprintf("%.0f resources/s at %.1f ms", r.Rate(), r.ServerMs()))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -1,0 +1,57 @@
+package plan
+
+import (
+	"context"
+	"testing"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/graph"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/ndjson"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
+)
+
+// TestPlaceFilter: Place, which skips the index for keys its filter
+// clears, gives every resource of MIMIC-shaped data (waves and cycles
+// included) what a lookup in the index gives.
+func TestPlaceFilter(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := synth.Generate(context.Background(), dir, synth.Options{Patients: 40}); err != nil {
+		t.Fatal(err)
+	}
+	files, err := source.Dir{Path: dir}.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(context.Background(), files, Options{Order: OrderData})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := p.Analysis
+	if a.Cycles == 0 || a.Waves < 2 {
+		t.Fatalf("the data has %d cycles and %d waves: it tests too little", a.Cycles, a.Waves)
+	}
+	placed, total := 0, 0
+	for _, st := range p.Steps {
+		for _, f := range st.Files {
+			_, err := eachLine(context.Background(), f, 1<<20, func(typ string, id []byte, _ string, _ ndjson.Line) {
+				total++
+				got, want := a.Place(typ, string(id)), a.placeKey(graph.KeyBytes(typ, id))
+				if got != want {
+					t.Fatalf("%s/%s: Place = %+v, the index says %+v", typ, id, got, want)
+				}
+				if got != (Placement{}) {
+					placed++
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if placed == 0 || placed == total {
+		t.Fatalf("%d of %d resources placed after wave 0: the filter is not tested", placed, total)
+	}
+	if got := a.Place("Patient", "no-such-patient"); got != (Placement{}) {
+		t.Errorf("an unknown resource: got %+v", got)
+	}
+}

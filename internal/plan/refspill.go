@@ -1,0 +1,214 @@
+package plan
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// refSpill keeps, from the first pass over the data, what the second
+// needs of each resource: its line, type and id and its local references
+// (type and id each). The second pass reads this back instead of the
+// input: a fraction of the bytes, with no JSON to search again, no gzip to
+// inflate again and no object to fetch again. It is a temporary file,
+// removed as soon as it is open, so that nothing is left behind by a
+// crash; it costs about the length of the ids and references read.
+//
+// Records, each starting with a tag byte: 'F' and a name sets the file
+// name of the records that follow; 'R' line type id starts a resource;
+// 'r' type id is one reference of the last resource; 'E' ends an input
+// file. Numbers are uvarints, names and ids a uvarint length and bytes,
+// types an index into the spill's own table.
+type refSpill struct {
+	f     *os.File
+	w     *bufio.Writer
+	r     *bufio.Reader
+	types []string
+	index map[string]uint64
+	num   [binary.MaxVarintLen64]byte
+	buf   []byte // the bytes of the id read last
+}
+
+const (
+	tagFile     = 'F'
+	tagResource = 'R'
+	tagRef      = 'r'
+	tagEnd      = 'E'
+)
+
+func newRefSpill(dir string) (*refSpill, error) {
+	f, err := os.CreateTemp(dir, "minio-to-fhir-plan-*")
+	if err != nil {
+		return nil, fmt.Errorf("planner's temporary file: %w", err)
+	}
+	_ = os.Remove(f.Name()) // open, it stays readable
+	return &refSpill{f: f, w: bufio.NewWriterSize(f, 256<<10), index: map[string]uint64{}}, nil
+}
+
+func (s *refSpill) close() error { return s.f.Close() }
+
+func (s *refSpill) file(name string) {
+	s.w.WriteByte(tagFile)
+	s.bytes([]byte(name))
+}
+
+func (s *refSpill) resource(line int, typ string, id []byte) {
+	s.w.WriteByte(tagResource)
+	s.uvarint(uint64(line))
+	s.typ(typ)
+	s.bytes(id)
+}
+
+func (s *refSpill) ref(typ string, id []byte) {
+	s.w.WriteByte(tagRef)
+	s.typ(typ)
+	s.bytes(id)
+}
+
+func (s *refSpill) end() { s.w.WriteByte(tagEnd) }
+
+func (s *refSpill) uvarint(v uint64) {
+	s.w.Write(s.num[:binary.PutUvarint(s.num[:], v)])
+}
+
+func (s *refSpill) bytes(b []byte) {
+	s.uvarint(uint64(len(b)))
+	s.w.Write(b)
+}
+
+func (s *refSpill) typ(t string) {
+	i, ok := s.index[t]
+	if !ok {
+		i = uint64(len(s.types))
+		s.index[t] = i
+		s.types = append(s.types, t)
+	}
+	s.uvarint(i)
+}
+
+// rewind ends the writing and makes the spill ready to read from the start.
+func (s *refSpill) rewind() error {
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("planner's temporary file: %w", err)
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("planner's temporary file: %w", err)
+	}
+	s.r = bufio.NewReaderSize(s.f, 256<<10)
+	return nil
+}
+
+// spilledResource is one resource read back; its id and each reference's
+// id are valid until the next call of eachFile's function.
+type spilledResource struct {
+	file string
+	line int
+	typ  string
+	id   []byte
+	refs []spilledRef
+}
+
+type spilledRef struct {
+	typ string
+	id  []byte
+}
+
+// eachFile reads the records of the next input file and calls fn with each
+// resource and its references.
+func (s *refSpill) eachFile(fn func(r *spilledResource)) error {
+	var cur spilledResource
+	type span struct {
+		typ        string
+		start, end int
+	}
+	var spans []span // cur's id, then its references, in s.buf
+	done := func() {
+		if len(spans) == 0 {
+			return
+		}
+		cur.typ, cur.id = spans[0].typ, s.buf[spans[0].start:spans[0].end]
+		cur.refs = cur.refs[:0]
+		for _, sp := range spans[1:] {
+			cur.refs = append(cur.refs, spilledRef{typ: sp.typ, id: s.buf[sp.start:sp.end]})
+		}
+		fn(&cur)
+		spans, s.buf = spans[:0], s.buf[:0]
+	}
+	for {
+		tag, err := s.r.ReadByte()
+		if err != nil {
+			return s.readErr(err)
+		}
+		switch tag {
+		case tagFile:
+			done()
+			start := len(s.buf)
+			if err := s.readBytes(); err != nil {
+				return err
+			}
+			cur.file = string(s.buf[start:])
+			s.buf = s.buf[:start]
+		case tagResource:
+			done()
+			line, err := binary.ReadUvarint(s.r)
+			if err != nil {
+				return s.readErr(err)
+			}
+			cur.line = int(line)
+			fallthrough
+		case tagRef:
+			t, err := s.readType()
+			if err != nil {
+				return err
+			}
+			start := len(s.buf)
+			if err := s.readBytes(); err != nil {
+				return err
+			}
+			spans = append(spans, span{typ: t, start: start, end: len(s.buf)})
+		case tagEnd:
+			done()
+			return nil
+		default:
+			return fmt.Errorf("planner's temporary file: unknown record %q", tag)
+		}
+	}
+}
+
+func (s *refSpill) readType() (string, error) {
+	i, err := binary.ReadUvarint(s.r)
+	if err != nil {
+		return "", s.readErr(err)
+	}
+	if i >= uint64(len(s.types)) {
+		return "", fmt.Errorf("planner's temporary file: unknown type %d", i)
+	}
+	return s.types[i], nil
+}
+
+// readBytes appends a length-prefixed byte string to s.buf.
+func (s *refSpill) readBytes() error {
+	n, err := binary.ReadUvarint(s.r)
+	if err != nil {
+		return s.readErr(err)
+	}
+	if n > 1<<20 {
+		return fmt.Errorf("planner's temporary file: a record of %d bytes", n)
+	}
+	start := len(s.buf)
+	s.buf = append(s.buf, make([]byte, n)...)
+	if _, err := io.ReadFull(s.r, s.buf[start:]); err != nil {
+		return s.readErr(err)
+	}
+	return nil
+}
+
+func (s *refSpill) readErr(err error) error {
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("planner's temporary file: %w", err)
+}
