@@ -190,8 +190,9 @@ func (r *results) writeCeiling(w *strings.Builder) {
 	fmt.Fprintf(w, "The whole pipeline (scan, plan, read, check, bundle, HTTP, response parsing, failure log) of the built binary, "+
 		"run as a subprocess with the default `-s %d -c %d`, against a sink on 127.0.0.1 that answers every Bundle at once "+
 		"with a batch-response worded as HAPI's (location, etag, OperationOutcome per entry). CPU is the client's user+system time "+
-		"and peak RSS its maxrss, both from rusage; the sink runs in the harness process and shares the CPUs, so wall rates are "+
-		"lower than CPU rates. `--order data` reads the input three times (two planning passes and the send), "+
+		"(rusage) and peak RSS its VmHWM (read from /proc while it runs); the sink runs in the harness process and shares the CPUs, so wall rates are "+
+		"lower than CPU rates. `--order data` reads the input twice (one planning pass, which keeps each resource's references in a temporary file "+
+		"for the planner's second pass, and the send), "+
 		"`--order static` twice (count and send). The data is in the page cache. The last column is the 1-minute load "+
 		"average at the end of the run: above %d (the CPUs, as the client and the sink keep them busy) other processes "+
 		"shared the machine, which slows wall-clock rates most.\n\n",
