@@ -2,7 +2,7 @@ package fhir
 
 import (
 	"bytes"
-	"strconv"
+	"encoding/json"
 )
 
 // Kind is the type of a Bundle sent to the server.
@@ -55,9 +55,11 @@ func (b *Builder) Add(typ, id string, resource []byte) {
 	if len(b.spans) > 0 {
 		b.buf.WriteByte(',')
 	}
-	b.buf.WriteString(`{"request":{"method":"PUT","url":`)
-	b.buf.WriteString(strconv.Quote(typ + "/" + id))
-	b.buf.WriteString(`},"resource":`)
+	b.buf.WriteString(`{"request":{"method":"PUT","url":"`)
+	writeJSONText(&b.buf, typ)
+	b.buf.WriteByte('/')
+	writeJSONText(&b.buf, id)
+	b.buf.WriteString(`"},"resource":`)
 	start := b.buf.Len()
 	b.buf.Write(resource)
 	b.spans = append(b.spans, [2]int{start, b.buf.Len()})
@@ -83,4 +85,18 @@ func (b *Builder) Bytes() []byte {
 func (b *Builder) Resource(i int) []byte {
 	s := b.spans[i]
 	return b.buf.Bytes()[s[0]:s[1]]
+}
+
+// writeJSONText writes s as the content of a JSON string: as it is when it
+// is printable ASCII without a quote or backslash (a checked type or id
+// always is), else escaped by encoding/json.
+func writeJSONText(buf *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			q, _ := json.Marshal(s) // a string always marshals
+			buf.Write(q[1 : len(q)-1])
+			return
+		}
+	}
+	buf.WriteString(s)
 }

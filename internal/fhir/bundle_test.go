@@ -139,3 +139,23 @@ func TestBuilderReset(t *testing.T) {
 		t.Errorf("Resource(0) = %s, want %s", got, enc)
 	}
 }
+
+// TestBuilderURLText: the entry's url is valid JSON whatever the type and
+// id hold (the callers check them, the Builder does not rely on it).
+func TestBuilderURLText(t *testing.T) {
+	for _, id := range []string{"p1", "a.b-C", `q"uote`, `back\slash`, "ctl\x01", "é", ""} {
+		b := NewBuilder(Batch)
+		b.Add("Patient", id, []byte(`{}`))
+		var got struct {
+			Entry []struct {
+				Request struct{ URL string } `json:"request"`
+			} `json:"entry"`
+		}
+		if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+			t.Fatalf("id %q: the Bundle is not JSON: %v\n%s", id, err, b.Bytes())
+		}
+		if len(got.Entry) != 1 || got.Entry[0].Request.URL != "Patient/"+id {
+			t.Errorf("id %q: got %+v", id, got.Entry)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // Result is the outcome of one entry of a batch.
@@ -174,8 +175,13 @@ const hapiNoChange = "SUCCESSFUL_UPDATE_NO_CHANGE"
 
 func entryResult(status string, rawOutcome json.RawMessage) EntryResult {
 	code := 0
-	if f := strings.Fields(status); len(f) > 0 {
-		code, _ = strconv.Atoi(f[0])
+	// The first word, as strings.Fields would split it, without its slice.
+	first := strings.TrimLeftFunc(status, unicode.IsSpace)
+	if i := strings.IndexFunc(first, unicode.IsSpace); i >= 0 {
+		first = first[:i]
+	}
+	if first != "" {
+		code, _ = strconv.Atoi(first) // "201 Created"
 	}
 	er := EntryResult{Status: code}
 	switch {

@@ -317,3 +317,27 @@ func TestPostCanceled(t *testing.T) {
 		t.Errorf("retry.Temporary(%v) = true, want false", err)
 	}
 }
+
+// TestEntryResultStatus: the code is the status's first word, whatever
+// space separates it.
+func TestEntryResultStatus(t *testing.T) {
+	tests := []struct {
+		status string
+		code   int
+		result Result
+	}{
+		{"201 Created", 201, Created},
+		{"201\tCreated", 201, Created},
+		{" 200 OK", 200, Updated},
+		{"200", 200, Updated},
+		{"404 Not Found", 404, Failed},
+		{"", 0, Failed},
+		{"abc", 0, Failed},
+	}
+	for _, tc := range tests {
+		got := entryResult(tc.status, nil)
+		if got.Status != tc.code || got.Result != tc.result {
+			t.Errorf("entryResult(%q) = %+v, want status %d, %v", tc.status, got, tc.code, tc.result)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package fhir
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
 
 // scanResponse reads a batch-response the quick way: it walks the JSON's
 // structure without decoding what it does not need (the outcomes of
@@ -210,23 +214,21 @@ func (s *jscan) skip() bool {
 		return ok
 	case c == '{' || c == '[':
 		depth := 0
-		for s.i < len(s.b) {
-			switch s.b[s.i] {
+		for i := s.i; i < len(s.b); i++ {
+			switch s.b[i] {
 			case '"':
-				if _, ok := s.str(); !ok {
+				if i = closingQuote(s.b, i+1); i < 0 {
 					return false
 				}
-				continue
 			case '{', '[':
 				depth++
 			case '}', ']':
 				depth--
 				if depth == 0 {
-					s.i++
+					s.i = i + 1
 					return true
 				}
 			}
-			s.i++
 		}
 		return false
 	case c == 0:
@@ -244,15 +246,44 @@ func (s *jscan) skip() bool {
 	}
 }
 
+// closingQuote returns the index of the quote that ends the string whose
+// content starts at b[i], or -1. It tests eight bytes at a time for a
+// quote or a backslash (the strings of an answer are mostly short, where
+// this beats a call to bytes.IndexByte), and steps over escapes.
+func closingQuote(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i < len(b) {
+		if i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q, bs := x^(ones*'"'), x^(ones*'\\')
+			m := ((q-ones)&^q | (bs-ones)&^bs) & highs
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) / 8 // the lowest flagged byte is a true one
+		}
+		switch b[i] {
+		case '"':
+			return i
+		case '\\':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return -1
+}
+
 // entryResultBytes is entryResult for a status read as bytes, without
 // allocating for the usual answers ("201 Created", "200 OK").
 func entryResultBytes(status, outcome []byte) EntryResult {
 	for _, code := range usualCodes {
-		if bytes.HasPrefix(status, code) && (len(status) == 3 || status[3] == ' ') {
-			return entryResult(string(code), outcome) // no allocation: 3 bytes
+		if len(status) >= 3 && string(status[:3]) == code && (len(status) == 3 || status[3] == ' ') {
+			return entryResult(code, outcome) // a constant: no allocation
 		}
 	}
 	return entryResult(string(status), outcome)
 }
 
-var usualCodes = [][]byte{[]byte("200"), []byte("201")}
+var usualCodes = []string{"200", "201"}

@@ -16,6 +16,7 @@ func FuzzScanResponse(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Bundle","type":"batch-response","entry":[{"response":{"status":"201 Created"}},{"response":{"status":"400 Bad Request","outcome":{"resourceType":"OperationOutcome","issue":[{"severity":"error","diagnostics":"HAPI-1094: x"}]}}}]}`), 2)
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"response":{"status":"200 OK","outcome":{"issue":[{"details":{"coding":[{"code":"SUCCESSFUL_UPDATE_NO_CHANGE"}]}}]}}}]}`), 1)
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[]}`), 0)
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"response":{"outcome":{"issue":[{"diagnostics":"a \"}\" \\\\ ]{ [\\\"x"}]},"status":"500 x"}}]}`), 1)
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"response":{"status":"","Status":"0","st\u0061tus":"400\tx"}}]}`), 1)
 	f.Fuzz(func(t *testing.T, body []byte, n int) {
 		quick, ok := scanResponse(body, n)
@@ -46,6 +47,7 @@ func TestScanResponse(t *testing.T) {
 		{"not a bundle", `{"resourceType":"OperationOutcome","entry":[]}`, 0, false},
 		{"no status", `{"resourceType":"Bundle","entry":[{"response":{}}]}`, 1, false},
 		{"trailing junk", `{"resourceType":"Bundle","entry":[]}x`, 0, false},
+		{"escapes in an outcome", `{"resourceType":"Bundle","entry":[{"response":{"outcome":{"issue":[{"diagnostics":"a \"}\" \\\\ ]{ [\\\"x"}]},"status":"201 Created"}}]}`, 1, true},
 		// Left to encoding/json, which unescapes and folds case in keys.
 		{"key in other case", `{"resourceType":"Bundle","entry":[{"response":{"status":"","STATUS":"0"}}]}`, 1, false},
 		{"key with long s", `{"resourceType":"Bundle","entry":[{"response":{"status":"","ſtatus":"0"}}]}`, 1, false},

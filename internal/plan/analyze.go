@@ -267,7 +267,10 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 		cyclic := groups[groupOf[t]].Cyclic
 		for range byType[t] {
 			err := sp.eachFile(func(r *spilledResource) {
-				src, _ := a.index.Lookup(graph.KeyBytes(r.typ, r.id))
+				// The resource's own node is looked up only for its first
+				// edge: most resources have none (a lookup is a trip to
+				// memory for a large input).
+				src, haveSrc := uint32(0), false
 				for _, ref := range r.refs {
 					a.References++
 					dst, ok := a.index.Lookup(graph.KeyBytes(ref.typ, ref.id))
@@ -283,7 +286,14 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 						}
 						continue
 					}
-					if cyclic && groupOf[ref.typ] == groupOf[r.typ] && src != dst {
+					if !cyclic || groupOf[ref.typ] != groupOf[r.typ] {
+						continue
+					}
+					if !haveSrc {
+						src, _ = a.index.Lookup(graph.KeyBytes(r.typ, r.id))
+						haveSrc = true
+					}
+					if src != dst {
 						g.AddEdge(src, dst)
 						a.Edges++
 					}
