@@ -60,21 +60,40 @@ var byLength = func() []string {
 	return s
 }()
 
-// names maps each R4 type name to itself, so that a name read as bytes
-// becomes a shared string without allocating.
-var names = func() map[string]string {
-	m := make(map[string]string, len(R4))
-	for _, t := range R4 {
-		m[t] = t
+// names maps each R4 type name to itself and its index in R4, so that a
+// name read as bytes becomes a shared string without allocating.
+var names = func() map[string]named {
+	m := make(map[string]named, len(R4))
+	for i, t := range R4 {
+		m[t] = named{t, i}
 	}
 	return m
 }()
 
+type named struct {
+	name  string
+	index int
+}
+
 // Intern returns the R4 type name spelled by b, and false when b spells
 // none. It does not allocate.
 func Intern(b []byte) (string, bool) {
-	t, ok := names[string(b)]
-	return t, ok
+	n, ok := names[string(b)]
+	return n.name, ok
+}
+
+// InternIndex is Intern that also returns the type's index in R4, for
+// tables indexed by type.
+func InternIndex(b []byte) (name string, index int, ok bool) {
+	n, ok := names[string(b)]
+	return n.name, n.index, ok
+}
+
+// Index returns the index in R4 of a type name, and false for a name that
+// is no R4 type.
+func Index(name string) (int, bool) {
+	n, ok := names[name]
+	return n.index, ok
 }
 
 // Known reports whether name is an R4 resource type, spelled exactly.

@@ -96,3 +96,23 @@ func TestKnownAndStorable(t *testing.T) {
 		})
 	}
 }
+
+func TestInternIndex(t *testing.T) {
+	for i, name := range R4 {
+		got, gi, ok := InternIndex([]byte(name))
+		if !ok || got != name || gi != i {
+			t.Fatalf("InternIndex(%q) = %q, %d, %v; want %q, %d, true", name, got, gi, ok, name, i)
+		}
+		if j, ok := Index(name); !ok || j != i {
+			t.Fatalf("Index(%q) = %d, %v; want %d, true", name, j, ok, i)
+		}
+	}
+	for _, bad := range []string{"", "patient", "Patient ", "Foo"} {
+		if _, _, ok := InternIndex([]byte(bad)); ok {
+			t.Errorf("InternIndex(%q) knows it", bad)
+		}
+		if _, ok := Index(bad); ok {
+			t.Errorf("Index(%q) knows it", bad)
+		}
+	}
+}

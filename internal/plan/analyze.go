@@ -143,10 +143,10 @@ func (a *Analysis) placeKey(key uint64) Placement {
 }
 
 // eachLine streams the valid resource lines of f.
-// fn gets the line's type and id (id aliases the line: it is valid until
+// fn gets the line's type (and its index in fhirtype.R4) and id (id aliases the line: it is valid until
 // fn returns) and the file name: a failure log's records name the file
 // they first came from.
-func eachLine(ctx context.Context, f File, maxLine int, fn func(typ string, id []byte, file string, line ndjson.Line)) (int, error) {
+func eachLine(ctx context.Context, f File, maxLine int, fn func(typ string, ti int, id []byte, file string, line ndjson.Line)) (int, error) {
 	rc, err := source.OpenNDJSON(ctx, f.File)
 	if err != nil {
 		return 0, err
@@ -183,8 +183,8 @@ func eachLine(ctx context.Context, f File, maxLine int, fn func(typ string, id [
 		if !ok {
 			continue
 		}
-		if typ, known := fhirtype.Intern(rawType); known {
-			fn(typ, id, file, line)
+		if typ, ti, known := fhirtype.InternIndex(rawType); known {
+			fn(typ, ti, id, file, line)
 		}
 	}
 }
@@ -208,16 +208,20 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 		return err
 	}
 	defer sp.close()
+	// The references between types, counted in a table indexed by the
+	// two types (a map lookup per reference costs more than the search).
+	nt := len(fhirtype.R4)
+	edgeCount := make([]int, nt*nt)
 	for _, t := range present {
 		fs := byType[t]
 		for i := range fs {
 			lastFile := ""
-			n, err := eachLine(ctx, fs[i], opts.MaxLine, func(typ string, id []byte, file string, line ndjson.Line) {
+			n, err := eachLine(ctx, fs[i], opts.MaxLine, func(typ string, ti int, id []byte, file string, line ndjson.Line) {
 				if file != lastFile {
 					sp.file(file)
 					lastFile = file
 				}
-				sp.resource(line.Num, typ, id)
+				sp.resource(line.Num, ti, id)
 				ib.Add(graph.KeyBytes(typ, id))
 				if numeric(id) {
 					a.NumericIDs++
@@ -226,15 +230,15 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 					}
 				}
 				refs.Each(line.Data, func(ref []byte) {
-					rt, rid, cond, ok := localRef(ref, opts.BaseURL)
-					switch {
-					case !ok:
-					case cond:
-						typeEdges[[2]string{typ, rt}]++
+					_, rti, rid, cond, ok := localRef(ref, opts.BaseURL)
+					if !ok {
+						return
+					}
+					edgeCount[ti*nt+rti]++
+					if cond {
 						a.Conditional++
-					default:
-						typeEdges[[2]string{typ, rt}]++
-						sp.ref(rt, rid)
+					} else {
+						sp.ref(rti, rid)
 					}
 				})
 			})
@@ -245,6 +249,11 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 			if err == nil {
 				fs[i].Lines = n
 			}
+		}
+	}
+	for k, n := range edgeCount {
+		if n > 0 {
+			typeEdges[[2]string{fhirtype.R4[k/nt], fhirtype.R4[k%nt]}] = n
 		}
 	}
 	if err := sp.rewind(); err != nil {
@@ -357,27 +366,35 @@ func stepsFromGroups(groups []graph.TypeGroup, typeEdges map[[2]string]int, byTy
 	return steps
 }
 
-// localRef returns the type and id a reference points at: for Type/id
-// (the common form) without allocating, else through refs.Parse. cond is
-// set for a conditional reference (Type?query), which names a type but no
-// id. ok is false for references that are no dependency (contained,
-// external, invalid).
-func localRef(ref []byte, base string) (typ string, id []byte, cond, ok bool) {
-	if i := bytes.IndexByte(ref, '/'); i > 0 && bytes.IndexByte(ref[i+1:], '/') < 0 && bytes.IndexAny(ref, ":?#") < 0 {
-		t, known := fhirtype.Intern(ref[:i])
-		if !known || ndjson.CheckIDBytes(ref[i+1:]) != nil {
-			return "", nil, false, false
+// localRef returns the type a reference points at (and its index in
+// fhirtype.R4) and the id: for Type/id (the common form) without
+// allocating, else through refs.Parse. cond is set for a conditional
+// reference (Type?query), which names a type but no id. ok is false for
+// references that are no dependency (contained, external, invalid).
+func localRef(ref []byte, base string) (typ string, ti int, id []byte, cond, ok bool) {
+	if i := bytes.IndexByte(ref, '/'); i > 0 {
+		// A known type and a valid id hold no '/', ':', '?' or '#'.
+		t, ti, known := fhirtype.InternIndex(ref[:i])
+		idOK := ndjson.CheckIDBytes(ref[i+1:]) == nil
+		if known && idOK {
+			return t, ti, ref[i+1:], false, true
 		}
-		return t, ref[i+1:], false, true
+		if bytes.IndexByte(ref[i+1:], '/') < 0 && bytes.IndexAny(ref, ":?#") < 0 {
+			return "", 0, nil, false, false // Type/id, with a wrong type or id
+		}
 	}
 	r := refs.Parse(string(ref), base)
-	switch {
-	case r.Local():
-		return r.Type, []byte(r.ID), false, true
-	case r.Kind == refs.Conditional:
-		return r.Type, nil, true, true
+	if !r.Local() && r.Kind != refs.Conditional {
+		return "", 0, nil, false, false
 	}
-	return "", nil, false, false
+	ti, known := fhirtype.Index(r.Type)
+	switch {
+	case !known:
+		return "", 0, nil, false, false
+	case r.Local():
+		return r.Type, ti, []byte(r.ID), false, true
+	}
+	return r.Type, ti, nil, true, true
 }
 
 // numeric reports whether id is all digits.

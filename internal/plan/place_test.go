@@ -33,7 +33,7 @@ func TestPlaceFilter(t *testing.T) {
 	placed, total := 0, 0
 	for _, st := range p.Steps {
 		for _, f := range st.Files {
-			_, err := eachLine(context.Background(), f, 1<<20, func(typ string, id []byte, _ string, _ ndjson.Line) {
+			_, err := eachLine(context.Background(), f, 1<<20, func(typ string, _ int, id []byte, _ string, _ ndjson.Line) {
 				total++
 				got, want := a.Place(typ, string(id)), a.placeKey(graph.KeyBytes(typ, id))
 				if got != want {

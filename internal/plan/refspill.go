@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
 )
 
 // refSpill keeps, from the first pass over the data, what the second
@@ -21,15 +23,13 @@ import (
 // name of the records that follow; 'R' line type id starts a resource;
 // 'r' type id is one reference of the last resource; 'E' ends an input
 // file. Numbers are uvarints, names and ids a uvarint length and bytes,
-// types an index into the spill's own table.
+// types their index in fhirtype.R4.
 type refSpill struct {
-	f     *os.File
-	w     *bufio.Writer
-	r     *bufio.Reader
-	types []string
-	index map[string]uint64
-	num   [binary.MaxVarintLen64]byte
-	buf   []byte // the bytes of the id read last
+	f   *os.File
+	w   *bufio.Writer
+	r   *bufio.Reader
+	num [binary.MaxVarintLen64]byte
+	buf []byte // the bytes of the resource read last
 }
 
 const (
@@ -45,7 +45,7 @@ func newRefSpill(dir string) (*refSpill, error) {
 		return nil, fmt.Errorf("planner's temporary file: %w", err)
 	}
 	_ = os.Remove(f.Name()) // open, it stays readable
-	return &refSpill{f: f, w: bufio.NewWriterSize(f, 256<<10), index: map[string]uint64{}}, nil
+	return &refSpill{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
 }
 
 func (s *refSpill) close() error { return s.f.Close() }
@@ -55,16 +55,18 @@ func (s *refSpill) file(name string) {
 	s.bytes([]byte(name))
 }
 
-func (s *refSpill) resource(line int, typ string, id []byte) {
+// resource starts a resource of type fhirtype.R4[ti].
+func (s *refSpill) resource(line, ti int, id []byte) {
 	s.w.WriteByte(tagResource)
 	s.uvarint(uint64(line))
-	s.typ(typ)
+	s.uvarint(uint64(ti))
 	s.bytes(id)
 }
 
-func (s *refSpill) ref(typ string, id []byte) {
+// ref adds a reference to a resource of type fhirtype.R4[ti].
+func (s *refSpill) ref(ti int, id []byte) {
 	s.w.WriteByte(tagRef)
-	s.typ(typ)
+	s.uvarint(uint64(ti))
 	s.bytes(id)
 }
 
@@ -77,16 +79,6 @@ func (s *refSpill) uvarint(v uint64) {
 func (s *refSpill) bytes(b []byte) {
 	s.uvarint(uint64(len(b)))
 	s.w.Write(b)
-}
-
-func (s *refSpill) typ(t string) {
-	i, ok := s.index[t]
-	if !ok {
-		i = uint64(len(s.types))
-		s.index[t] = i
-		s.types = append(s.types, t)
-	}
-	s.uvarint(i)
 }
 
 // rewind ends the writing and makes the spill ready to read from the start.
@@ -183,10 +175,10 @@ func (s *refSpill) readType() (string, error) {
 	if err != nil {
 		return "", s.readErr(err)
 	}
-	if i >= uint64(len(s.types)) {
+	if i >= uint64(len(fhirtype.R4)) {
 		return "", fmt.Errorf("planner's temporary file: unknown type %d", i)
 	}
-	return s.types[i], nil
+	return fhirtype.R4[i], nil
 }
 
 // readBytes appends a length-prefixed byte string to s.buf.
