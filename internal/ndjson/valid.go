@@ -51,6 +51,16 @@ func (t *topFields) note(b []byte, keyStart, keyEnd, v int) {
 	}
 }
 
+// member reads `"key" :` at i, as the package's member does, and notes
+// the member when it belongs to the top-level object (depth 1).
+func (t *topFields) member(b []byte, i, depth int) int {
+	v := member(b, i)
+	if v >= 0 && depth == 1 {
+		t.note(b, i, keyEnd(b, i), v)
+	}
+	return v
+}
+
 // walkJSON is validJSON, noting the top-level members in t.
 func walkJSON(b []byte, t *topFields) bool {
 	var buf [64]byte
@@ -72,13 +82,11 @@ func walkJSON(b []byte, t *topFields) bool {
 				break
 			}
 			stack = append(stack, '{')
-			k := i
-			if i = member(b, i); i < 0 {
-				return false
-			}
 			if len(stack) == 1 {
-				t.plain = true
-				t.note(b, k, keyEnd(b, k), i)
+				t.plain = true // an object with members: note them
+			}
+			if i = t.member(b, i, len(stack)); i < 0 {
+				return false
 			}
 			continue
 		case c == '[':
@@ -121,12 +129,8 @@ func walkJSON(b []byte, t *topFields) bool {
 			if b[i] == ',' {
 				i = space(b, i+1)
 				if top == '{' {
-					k := i
-					if i = member(b, i); i < 0 {
+					if i = t.member(b, i, len(stack)); i < 0 {
 						return false
-					}
-					if len(stack) == 1 {
-						t.note(b, k, keyEnd(b, k), i)
 					}
 				}
 				break

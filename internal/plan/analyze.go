@@ -143,9 +143,9 @@ func (a *Analysis) placeKey(key uint64) Placement {
 }
 
 // eachLine streams the valid resource lines of f.
-// fn gets the line's type (and its index in fhirtype.R4) and id (id aliases the line: it is valid until
-// fn returns) and the file name: a failure log's records name the file
-// they first came from.
+// fn gets the line's type (and its index in fhirtype.R4), its id (which
+// aliases the line: it is valid until fn returns) and the file name: a
+// failure log's records name the file they first came from.
 func eachLine(ctx context.Context, f File, maxLine int, fn func(typ string, ti int, id []byte, file string, line ndjson.Line)) (int, error) {
 	rc, err := source.OpenNDJSON(ctx, f.File)
 	if err != nil {
