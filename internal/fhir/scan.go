@@ -120,30 +120,18 @@ func (s *jscan) next() byte {
 	return 0
 }
 
-// str reads a string and returns its raw content (escapes kept). It
-// searches for quotes only: a quote after an odd run of backslashes is
-// escaped.
+// str reads a string and returns its raw content (escapes kept).
 func (s *jscan) str() ([]byte, bool) {
 	if s.next() != '"' {
 		return nil, false
 	}
 	start := s.i + 1
-	for j := start; j < len(s.b); j++ {
-		k := bytes.IndexByte(s.b[j:], '"')
-		if k < 0 {
-			return nil, false
-		}
-		j += k
-		n := 0
-		for p := j - 1; p >= start && s.b[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
-			s.i = j + 1
-			return s.b[start:j], true
-		}
+	end := closingQuote(s.b, start)
+	if end < 0 {
+		return nil, false
 	}
-	return nil, false
+	s.i = end + 1
+	return s.b[start:end], true
 }
 
 // object reads {"key": value, ...}, calling member for each key with the
@@ -216,7 +204,7 @@ func (s *jscan) skip() bool {
 		depth := 0
 		for i := s.i; i < len(s.b); i++ {
 			switch s.b[i] {
-			case '"':
+			case '"': // a string, whose brackets do not count
 				if i = closingQuote(s.b, i+1); i < 0 {
 					return false
 				}

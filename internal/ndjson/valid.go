@@ -72,33 +72,25 @@ func walkJSON(b []byte, t *topFields) bool {
 			return false
 		}
 		switch c := b[i]; {
-		case c == '{':
+		case c == '{' || c == '[':
 			if len(stack) >= maxDepth {
 				return false
 			}
 			i = space(b, i+1)
-			if i < len(b) && b[i] == '}' {
+			if i < len(b) && b[i] == closer(c) {
 				i++
 				break
 			}
-			stack = append(stack, '{')
+			stack = append(stack, c)
+			if c == '[' {
+				continue // a value starts at i
+			}
 			if len(stack) == 1 {
 				t.plain = true // an object with members: note them
 			}
 			if i = t.member(b, i, len(stack)); i < 0 {
 				return false
 			}
-			continue
-		case c == '[':
-			if len(stack) >= maxDepth {
-				return false
-			}
-			i = space(b, i+1)
-			if i < len(b) && b[i] == ']' {
-				i++
-				break
-			}
-			stack = append(stack, '[')
 			continue
 		case c == '"':
 			i = endOfString(b, i)
@@ -135,7 +127,7 @@ func walkJSON(b []byte, t *topFields) bool {
 				}
 				break
 			}
-			if top == '{' && b[i] == '}' || top == '[' && b[i] == ']' {
+			if b[i] == closer(top) {
 				stack = stack[:len(stack)-1]
 				i++
 				continue
@@ -143,6 +135,14 @@ func walkJSON(b []byte, t *topFields) bool {
 			return false
 		}
 	}
+}
+
+// closer returns the bracket that closes open ('{' or '[').
+func closer(open byte) byte {
+	if open == '{' {
+		return '}'
+	}
+	return ']'
 }
 
 // maxDepth is encoding/json's nesting limit.

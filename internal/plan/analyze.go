@@ -100,7 +100,7 @@ func placedNode(res graph.Result, node uint32) bool {
 }
 
 func (f placedFilter) slot(key uint64) uint64 {
-	return (key * 0x9e3779b97f4a7c15) >> f.shift % uint64(len(f.bits)*64)
+	return (key * 0x9e3779b97f4a7c15) >> f.shift // below 1<<lg, the slots' number
 }
 
 // mayBePlaced reports false for a key surely in wave 0 and no cycle.
