@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -166,10 +167,16 @@ func TestUploadResumeAfterKill(t *testing.T) {
 	must(t, first.Start())
 	// Kill at a random batch: somewhere between the first steps and the end.
 	killAt := 3 + rand.IntN(m.Resources/50-6)
+	// Count the progress lines of answered batches only ("  Batch 3/18
+	// (50 resources)... ✓ ..."), not the banner's "Batch Size". A batch's
+	// line comes before its checkpoint record, and records are committed
+	// in groups, but the first record is committed at once: from the
+	// second line on, the checkpoint holds at least one batch.
+	batchLine := regexp.MustCompile(`^\s+Batch \d+/\d+ `)
 	sc := bufio.NewScanner(stdout)
 	batches := 0
 	for sc.Scan() {
-		if strings.Contains(sc.Text(), "Batch ") {
+		if batchLine.MatchString(sc.Text()) {
 			batches++
 		}
 		if batches == killAt {
