@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package e2e runs the tool against the real test bed: a HAPI FHIR JPA
 // server and a MinIO server started by scripts/testbed.
 package e2e

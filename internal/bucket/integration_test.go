@@ -1,3 +1,5 @@
+//go:build e2e
+
 package bucket
 
 // Integration tests against the real MinIO of the test bed (see
