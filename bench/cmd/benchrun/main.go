@@ -35,13 +35,16 @@ type config struct {
 	manyFiles     int
 	manyResources int
 	hapiResources int
-	phases        map[string]bool // hapi, client, memory, micro, profile
+	phases        map[string]bool // hapi, client, memory, micro, profile, grid
+	gridDBs       []string        // the beds of the grid phase: mem, postgres
+	gridResources int
+	gridSynthea   string
 	keep          bool
 	sinkOnly      bool
 }
 
 // The phases benchrun knows, in the order it runs them.
-var allPhases = []string{"hapi", "client", "memory", "profile", "micro"}
+var allPhases = []string{"hapi", "client", "memory", "profile", "micro", "grid"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -68,7 +71,10 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.manyFiles, "files", 10000, "`number` of files of the many-files case")
 	fs.IntVar(&c.manyResources, "files-resources", 200000, "`resources` spread over those files")
 	fs.IntVar(&c.hapiResources, "hapi-resources", 5000, "`resources` per HAPI run")
-	only := fs.String("only", "hapi,client,memory,micro", "the `phases` to run, of "+strings.Join(allPhases, ","))
+	gridDBs := fs.String("grid-db", "mem,postgres", "the HAPI `databases` of the grid phase (mem, postgres)")
+	fs.IntVar(&c.gridResources, "grid-resources", 3000, "MIMIC-shaped `resources` per run of the grid phase")
+	fs.StringVar(&c.gridSynthea, "grid-synthea", "", "a Synthea bulk export `folder` the grid phase loads too")
+	only := fs.String("only", "hapi,client,memory,micro", "the `phases` to run, of "+strings.Join(allPhases, ",")+" (grid: the defaults against a grid of settings on H2 and PostgreSQL, make bench-grid)")
 	prof := fs.Bool("profile", false, "also profile the client on the plain client-ceiling data (one more run)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the generated data")
 	quick := fs.Bool("quick", false, "small sizes: check that the harness works, in about three minutes")
@@ -83,9 +89,15 @@ func parseFlags(args []string) (*config, error) {
 		}
 		c.phases[p] = true
 	}
+	c.gridDBs = strings.Split(*gridDBs, ",")
+	for _, db := range c.gridDBs {
+		if db != "mem" && db != "postgres" {
+			return nil, fmt.Errorf("-grid-db: unknown database %q (mem, postgres)", db)
+		}
+	}
 	if *quick {
 		c.clientSize, c.syntheaSize, c.smallFile, c.bigFile = "30MB", 20e6, 10e6, 60e6
-		c.manyFiles, c.manyResources, c.hapiResources = 300, 6000, 1000
+		c.manyFiles, c.manyResources, c.hapiResources, c.gridResources = 300, 6000, 1000, 500
 	}
 	if c.sinkOnly {
 		return c, nil
@@ -203,6 +215,18 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		lg.logf("HAPI test bed stopped")
+	}
+	if c.phases["grid"] {
+		sets, err := gridSets(ctx, c, gen, dataDir)
+		if err != nil {
+			return err
+		}
+		res.Load["grid"] = loadAvg()
+		res.Grid, err = runGrid(ctx, c, r, sets, lg.logf)
+		res.Load["grid"] += " to " + loadAvg()
+		if err != nil {
+			return err
+		}
 	}
 	if c.phases["client"] || c.phases["memory"] || c.phases["profile"] {
 		if err := clientCases(ctx, c, r, sets, res, lg.logf); err != nil {

@@ -21,6 +21,7 @@ type results struct {
 	Ceiling []clientRow
 	Memory  []clientRow
 	HAPI    *hapiResults
+	Grid    []*gridTable
 	Micro   []microResult
 	Profile string
 	Load    map[string]string // load average when a phase started
@@ -124,6 +125,7 @@ func (r *results) markdown() string {
 	r.writeCeiling(&w)
 	r.writeMemory(&w)
 	r.writeHAPI(&w)
+	writeGrid(&w, r.Grid)
 	r.writeMicro(&w)
 	if r.Profile != "" {
 		fmt.Fprintf(&w, "## CPU profile of the client\n\n```text\n%s```\n", r.Profile)
