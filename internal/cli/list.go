@@ -8,6 +8,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/minio-to-fhir/minio-to-fhir/internal/bucket"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/ndjson"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
@@ -178,14 +180,14 @@ func printListing(w io.Writer, c *bucket.Client, objs []bucket.Object, counts []
 			bytes += objs[i].Size
 			res += counts[i]
 		}
-		head := fmt.Sprintf("%s: %s, %s", title, progress.Plural(len(byType[t]), "file", "files"), humanBytes(bytes))
+		head := fmt.Sprintf("%s: %s, %s", title, progress.Plural(len(byType[t]), "file", "files"), humanize.IBytes(uint64(bytes)))
 		if counted {
 			head += ", " + progress.Plural(res, "resource", "resources")
 		}
 		fmt.Fprintln(w, head)
 		for _, i := range byType[t] {
 			ob := objs[i]
-			row := fmt.Sprintf("  %-*s  %10s  %s", width, ob.Rel, humanBytes(ob.Size), ob.LastModified.UTC().Format("2006-01-02 15:04"))
+			row := fmt.Sprintf("  %-*s  %10s  %s", width, ob.Rel, humanize.IBytes(uint64(ob.Size)), ob.LastModified.UTC().Format("2006-01-02 15:04"))
 			if counted {
 				row += fmt.Sprintf("  %12s", progress.Thousands(counts[i]))
 			}
@@ -198,23 +200,9 @@ func printListing(w io.Writer, c *bucket.Client, objs []bucket.Object, counts []
 	if _, ok := byType[""]; ok {
 		named--
 	}
-	total := fmt.Sprintf("\nTotal: %s, %s, %s", progress.Plural(len(objs), "file", "files"), progress.Plural(named, "type", "types"), humanBytes(totalBytes))
+	total := fmt.Sprintf("\nTotal: %s, %s, %s", progress.Plural(len(objs), "file", "files"), progress.Plural(named, "type", "types"), humanize.IBytes(uint64(totalBytes)))
 	if counted {
 		total += ", " + progress.Plural(totalRes, "resource", "resources")
 	}
 	fmt.Fprintln(w, total)
-}
-
-// humanBytes formats a size as "1.2 MiB".
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
