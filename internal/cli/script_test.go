@@ -94,7 +94,7 @@ func startServer(ts *testscript.TestScript, h http.Handler) *httptest.Server {
 //	fhir start [USER PASSWORD]  start it (demanding Basic credentials) and set FHIR_URL
 //	fhir hold                   Bundles wait from now on
 //	fhir await N                wait until N Bundles arrived (10s at most)
-//	fhir release                let the held Bundles through
+//	fhir release [DELAY]        let the held Bundles through (after DELAY)
 //	fhir requests               print one line per Bundle received
 func cmdFHIR(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
@@ -131,12 +131,18 @@ func cmdFHIR(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	case "release":
+		if len(args) == 2 {
+			d, err := time.ParseDuration(args[1])
+			ts.Check(err)
+			time.Sleep(d)
+		}
 		f.release()
 	case "requests":
+		out := ts.Stdout() // set even when nothing came
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		for _, r := range f.requests {
-			fmt.Fprintln(ts.Stdout(), r)
+			fmt.Fprintln(out, r)
 		}
 	default:
 		ts.Fatalf("fhir: unknown %q", args[0])
