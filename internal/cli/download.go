@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 
@@ -36,8 +37,8 @@ type downloadOptions struct {
 	quiet                           bool
 }
 
-func runDownloadCmd(ctx context.Context, args []string, env Env) error {
-	var o downloadOptions
+// flags returns download's flags, bound to o.
+func (o *downloadOptions) flags() *flag.FlagSet {
 	fs := newFlagSet("download")
 	fs.StringVar(&o.bucket, "bucket", "", "")
 	fs.StringVar(&o.prefix, "prefix", "", "")
@@ -51,7 +52,12 @@ func runDownloadCmd(ctx context.Context, args []string, env Env) error {
 	for _, n := range []string{"quiet", "q"} {
 		fs.BoolVar(&o.quiet, n, false, "")
 	}
-	if err := parseFlags(fs, args, downloadUsage, env.Stdout); err != nil {
+	return fs
+}
+
+func runDownloadCmd(ctx context.Context, args []string, env Env) error {
+	var o downloadOptions
+	if err := parseFlags(o.flags(), args, downloadUsage, env.Stdout); err != nil {
 		return err
 	}
 	if o.concurrency < 1 || o.concurrency > 64 {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -39,15 +40,20 @@ type listOptions struct {
 	count, json             bool
 }
 
-func runListCmd(ctx context.Context, args []string, env Env) error {
-	var o listOptions
+// flags returns list's flags, bound to o.
+func (o *listOptions) flags() *flag.FlagSet {
 	fs := newFlagSet("list")
 	fs.StringVar(&o.bucket, "bucket", "", "")
 	fs.StringVar(&o.prefix, "prefix", "", "")
 	fs.StringVar(&o.envFile, "env-file", "", "")
 	fs.BoolVar(&o.count, "count", false, "")
 	fs.BoolVar(&o.json, "json", false, "")
-	if err := parseFlags(fs, args, listUsage, env.Stdout); err != nil {
+	return fs
+}
+
+func runListCmd(ctx context.Context, args []string, env Env) error {
+	var o listOptions
+	if err := parseFlags(o.flags(), args, listUsage, env.Stdout); err != nil {
 		return err
 	}
 	c, err := openBucket(ctx, o.envFile, o.bucket, o.prefix, env)
