@@ -74,7 +74,9 @@ func (f *fhirFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // s3Fake serves the files under a folder as the objects of one bucket:
-// enough of ListObjectsV2 and GetObject for list and download.
+// enough of ListObjectsV2 and GetObject for list and download. An object
+// whose key holds "corrupt" is listed with the MD5 of other bytes, as if
+// it changed on the way.
 type s3Fake struct {
 	bucket, dir string
 	modTime     time.Time
@@ -134,6 +136,9 @@ func (s *s3Fake) list(w http.ResponseWriter, prefix string) {
 			return err
 		}
 		sum := md5.Sum(data)
+		if strings.Contains(key, "corrupt") {
+			sum = md5.Sum(append(data, '!'))
+		}
 		objs = append(objs, s3Contents{Key: key, LastModified: s.modTime.Format("2006-01-02T15:04:05.000Z"),
 			ETag: `"` + hex.EncodeToString(sum[:]) + `"`, Size: int64(len(data)), StorageClass: "STANDARD"})
 		return nil
