@@ -76,6 +76,9 @@ func scriptSetup(e *testscript.Env) error {
 	// Checkpoints go below the work folder, not to the real home.
 	e.Setenv("XDG_STATE_HOME", e.WorkDir+"/state")
 	e.Setenv("HOME", e.WorkDir+"/home")
+	// Under -race every command would sleep 1s at exit (the race
+	// runtime's default atexit_sleep_ms).
+	e.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	e.Values[fakesKey{}] = &fakes{}
 	return nil
 }
