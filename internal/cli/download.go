@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/bucket"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
@@ -34,8 +37,8 @@ type downloadOptions struct {
 	quiet                           bool
 }
 
-func runDownloadCmd(ctx context.Context, args []string, env Env) error {
-	var o downloadOptions
+// flags returns download's flags, bound to o.
+func (o *downloadOptions) flags() *flag.FlagSet {
 	fs := newFlagSet("download")
 	fs.StringVar(&o.bucket, "bucket", "", "")
 	fs.StringVar(&o.prefix, "prefix", "", "")
@@ -49,7 +52,12 @@ func runDownloadCmd(ctx context.Context, args []string, env Env) error {
 	for _, n := range []string{"quiet", "q"} {
 		fs.BoolVar(&o.quiet, n, false, "")
 	}
-	if err := parseFlags(fs, args, downloadUsage, env.Stdout); err != nil {
+	return fs
+}
+
+func runDownloadCmd(ctx context.Context, args []string, env Env) error {
+	var o downloadOptions
+	if err := parseFlags(o.flags(), args, downloadUsage, env.Stdout); err != nil {
 		return err
 	}
 	if o.concurrency < 1 || o.concurrency > 64 {
@@ -80,21 +88,21 @@ func runDownload(ctx context.Context, c *bucket.Client, o downloadOptions, env E
 		Progress: func(ev bucket.DownloadEvent) {
 			switch ev.Kind {
 			case bucket.EventListed:
-				fmt.Fprintf(out, "Found %s (%s)\n\n", progress.Plural(ev.Total, "NDJSON object", "NDJSON objects"), humanBytes(ev.TotalBytes))
+				fmt.Fprintf(out, "Found %s (%s)\n\n", progress.Plural(ev.Total, "NDJSON object", "NDJSON objects"), humanize.IBytes(uint64(ev.TotalBytes)))
 			case bucket.EventFinished:
 				f := ev.File
 				switch f.Status {
 				case bucket.Failed:
 					fmt.Fprintf(env.Stderr, "warning: %v\n", f.Err)
 				default:
-					fmt.Fprintf(out, "  %-10s %s (%s)\n", f.Status, f.Object.Rel, humanBytes(f.Object.Size))
+					fmt.Fprintf(out, "  %-10s %s (%s)\n", f.Status, f.Object.Rel, humanize.IBytes(uint64(f.Object.Size)))
 				}
 			}
 		},
 	})
 	fmt.Fprintf(env.Stdout, "\n=== Summary ===\nDownloaded: %s (%s)\nAlready present: %s (%s)\nFailed: %d\n",
-		progress.Plural(res.Downloaded, "file", "files"), humanBytes(res.BytesDownloaded),
-		progress.Plural(res.Skipped, "file", "files"), humanBytes(res.BytesSkipped), res.Failed)
+		progress.Plural(res.Downloaded, "file", "files"), humanize.IBytes(uint64(res.BytesDownloaded)),
+		progress.Plural(res.Skipped, "file", "files"), humanize.IBytes(uint64(res.BytesSkipped)), res.Failed)
 	if res.Ignored > 0 {
 		fmt.Fprintf(env.Stdout, "Not NDJSON, left alone: %s\n", progress.Plural(res.Ignored, "object", "objects"))
 	}

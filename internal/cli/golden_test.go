@@ -3,10 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -17,37 +15,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// fakeFHIR answers /metadata and batch Bundles: every entry is created,
-// except ids starting with "bad", which fail with an OperationOutcome.
+// fakeFHIR serves a fhirFake.
 func fakeFHIR(t *testing.T) *httptest.Server {
 	t.Helper()
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/fhir+json")
-		if strings.HasSuffix(r.URL.Path, "/metadata") {
-			fmt.Fprint(w, `{"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","software":{"name":"Fake FHIR","version":"1.0"}}`)
-			return
-		}
-		var b struct {
-			Type  string `json:"type"`
-			Entry []struct {
-				Request struct{ URL string } `json:"request"`
-			} `json:"entry"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		var entries []string
-		for _, e := range b.Entry {
-			_, id, _ := strings.Cut(e.Request.URL, "/")
-			if strings.HasPrefix(id, "bad") {
-				entries = append(entries, `{"response":{"status":"400 Bad Request","outcome":{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"processing","diagnostics":"HAPI-1094: Resource Patient/nobody not found"}]}}}`)
-				continue
-			}
-			entries = append(entries, `{"response":{"status":"201 Created"}}`)
-		}
-		fmt.Fprintf(w, `{"resourceType":"Bundle","type":"%s-response","entry":[%s]}`, b.Type, strings.Join(entries, ","))
-	}))
+	return httptest.NewServer(newFHIRFake())
 }
 
 // masks hide what changes from run to run: durations, rates, paths.

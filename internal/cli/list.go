@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
 	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/bucket"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/ndjson"
@@ -37,15 +40,20 @@ type listOptions struct {
 	count, json             bool
 }
 
-func runListCmd(ctx context.Context, args []string, env Env) error {
-	var o listOptions
+// flags returns list's flags, bound to o.
+func (o *listOptions) flags() *flag.FlagSet {
 	fs := newFlagSet("list")
 	fs.StringVar(&o.bucket, "bucket", "", "")
 	fs.StringVar(&o.prefix, "prefix", "", "")
 	fs.StringVar(&o.envFile, "env-file", "", "")
 	fs.BoolVar(&o.count, "count", false, "")
 	fs.BoolVar(&o.json, "json", false, "")
-	if err := parseFlags(fs, args, listUsage, env.Stdout); err != nil {
+	return fs
+}
+
+func runListCmd(ctx context.Context, args []string, env Env) error {
+	var o listOptions
+	if err := parseFlags(o.flags(), args, listUsage, env.Stdout); err != nil {
 		return err
 	}
 	c, err := openBucket(ctx, o.envFile, o.bucket, o.prefix, env)
@@ -178,14 +186,14 @@ func printListing(w io.Writer, c *bucket.Client, objs []bucket.Object, counts []
 			bytes += objs[i].Size
 			res += counts[i]
 		}
-		head := fmt.Sprintf("%s: %s, %s", title, progress.Plural(len(byType[t]), "file", "files"), humanBytes(bytes))
+		head := fmt.Sprintf("%s: %s, %s", title, progress.Plural(len(byType[t]), "file", "files"), humanize.IBytes(uint64(bytes)))
 		if counted {
 			head += ", " + progress.Plural(res, "resource", "resources")
 		}
 		fmt.Fprintln(w, head)
 		for _, i := range byType[t] {
 			ob := objs[i]
-			row := fmt.Sprintf("  %-*s  %10s  %s", width, ob.Rel, humanBytes(ob.Size), ob.LastModified.UTC().Format("2006-01-02 15:04"))
+			row := fmt.Sprintf("  %-*s  %10s  %s", width, ob.Rel, humanize.IBytes(uint64(ob.Size)), ob.LastModified.UTC().Format("2006-01-02 15:04"))
 			if counted {
 				row += fmt.Sprintf("  %12s", progress.Thousands(counts[i]))
 			}
@@ -198,23 +206,9 @@ func printListing(w io.Writer, c *bucket.Client, objs []bucket.Object, counts []
 	if _, ok := byType[""]; ok {
 		named--
 	}
-	total := fmt.Sprintf("\nTotal: %s, %s, %s", progress.Plural(len(objs), "file", "files"), progress.Plural(named, "type", "types"), humanBytes(totalBytes))
+	total := fmt.Sprintf("\nTotal: %s, %s, %s", progress.Plural(len(objs), "file", "files"), progress.Plural(named, "type", "types"), humanize.IBytes(uint64(totalBytes)))
 	if counted {
 		total += ", " + progress.Plural(totalRes, "resource", "resources")
 	}
 	fmt.Fprintln(w, total)
-}
-
-// humanBytes formats a size as "1.2 MiB".
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -96,21 +96,6 @@ func (o *Outcome) String() string {
 	return strings.Join(all, "; ")
 }
 
-// hasCode reports whether an issue carries the coding code.
-func (o *Outcome) hasCode(code string) bool {
-	if o == nil {
-		return false
-	}
-	for _, is := range o.Issues {
-		for _, c := range is.Details.Coding {
-			if c.Code == code {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // statusError reads an error response body.
 func statusError(resp *http.Response, body []byte) *StatusError {
 	e := &StatusError{Code: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}

@@ -156,8 +156,9 @@ func kind(c byte) string {
 	return "a number"
 }
 
-// scanner walks JSON already checked by json.Valid, so it need not report
-// syntax errors; it stays in bounds on any input all the same.
+// scanner walks the top level of a line: inspectSlow uses it on JSON that
+// walkJSON has checked, Peek and PeekRaw on lines nobody checked. It does
+// not report syntax errors, and stays in bounds on any input.
 type scanner struct {
 	b []byte
 	i int

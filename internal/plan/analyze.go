@@ -379,7 +379,7 @@ func localRef(ref []byte, base string) (typ string, ti int, id []byte, cond, ok 
 		if known && idOK {
 			return t, ti, ref[i+1:], false, true
 		}
-		if bytes.IndexByte(ref[i+1:], '/') < 0 && bytes.IndexAny(ref, ":?#") < 0 {
+		if bytes.IndexByte(ref[i+1:], '/') < 0 && !bytes.ContainsAny(ref, ":?#") {
 			return "", 0, nil, false, false // Type/id, with a wrong type or id
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 // MaxWarnings is how many warnings a reporter shows before it only counts them.
@@ -14,15 +16,23 @@ const MaxWarnings = 20
 
 // Plain prints one line per batch to out, and warnings to errw: the
 // format for logs, pipes and CI.
+//
+// Each file gets its header once, when its first batch line is printed.
+// With several batches in flight, the last batches of a file can finish
+// after the first ones of the next: such a line, printed under another
+// file's header, names its file ("Batch 9/9 of Medication.ndjson ...").
 type Plain struct {
 	out, errw io.Writer
 	mu        sync.Mutex
 	steps     int
-	lastFile  string
 	warnings  int
+	// header is the file of the last header printed; headed holds the
+	// files of this step that have had theirs.
+	header string
+	headed map[string]bool
 	// Batches finish out of order when several are in flight; they are
-	// printed in order: next is the batch each file waits for, held the
-	// ones that came early.
+	// printed in order: next is the batch each file of this step waits
+	// for, held the ones that came early.
 	next map[string]int
 	held map[string]map[int]Batch
 	// OnlyProblems prints only batches with failures (used under a live
@@ -32,19 +42,24 @@ type Plain struct {
 
 // NewPlain returns a Plain reporter.
 func NewPlain(out, errw io.Writer) *Plain {
-	return &Plain{out: out, errw: errw, next: map[string]int{}, held: map[string]map[int]Batch{}}
+	return &Plain{out: out, errw: errw, headed: map[string]bool{}, next: map[string]int{}, held: map[string]map[int]Batch{}}
 }
 
-// StepStarted remembers the number of steps for the file headers.
+// StepStarted remembers the number of steps for the file headers. The
+// batches of earlier steps all have their answers by now; labels such as
+// "wave 1: ..." come again in later steps, numbered from 1 again.
 func (p *Plain) StepStarted(s Step) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.flush()
 	p.steps = s.Of
-	p.lastFile = ""
+	p.header = ""
+	clear(p.headed)
+	clear(p.next)
 }
 
-// BatchDone prints a batch line, under a header when the file changes,
-// once the batches before it in its file are printed.
+// BatchDone prints a batch line (after a header when it is the first of
+// its file), once the batches before it in its file are printed.
 func (p *Plain) BatchDone(b Batch) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -64,9 +79,16 @@ func (p *Plain) BatchDone(b Batch) {
 	}
 }
 
-// flush prints batches still held (a gap that never filled).
+// flush prints batches still held (a gap that never filled), file by
+// file in name order.
 func (p *Plain) flush() {
-	for file, held := range p.held {
+	files := make([]string, 0, len(p.held))
+	for file := range p.held {
+		files = append(files, file)
+	}
+	sort.Strings(files)
+	for _, file := range files {
+		held := p.held[file]
 		idx := make([]int, 0, len(held))
 		for i := range held {
 			idx = append(idx, i)
@@ -83,19 +105,26 @@ func (p *Plain) print(b Batch) {
 	if p.OnlyProblems && b.Failed == 0 {
 		return
 	}
-	if b.File != p.lastFile {
+	line := BatchLine(b)
+	switch {
+	case !p.headed[b.File]:
 		fmt.Fprintf(p.out, "\n[Step %d/%d] %s\n", b.Step, p.steps, b.File)
-		p.lastFile = b.File
+		p.header = b.File
+		p.headed[b.File] = true
+	case b.File != p.header:
+		line = batchLine(b, " of "+b.File)
 	}
-	fmt.Fprintln(p.out, BatchLine(b))
+	fmt.Fprintln(p.out, line)
 }
 
 // BatchLine formats a batch the way users know it:
 // "  Batch 1/1 (12 resources)... ✓ (12 created, 0 failed) - 1.2s".
-func BatchLine(b Batch) string {
-	of := ""
+func BatchLine(b Batch) string { return batchLine(b, "") }
+
+// batchLine is BatchLine with "of FILE" (or nothing) after the number.
+func batchLine(b Batch, of string) string {
 	if b.Of > 0 {
-		of = fmt.Sprintf("/%d", b.Of)
+		of = fmt.Sprintf("/%d", b.Of) + of
 	}
 	if b.Resumed {
 		return fmt.Sprintf("  Batch %d%s (%s)... ✓ confirmed by an earlier run", b.Index, of, Plural(b.Resources, "resource", "resources"))
@@ -167,22 +196,7 @@ func Plural(n int, one, many string) string {
 }
 
 // Thousands formats 2845 as "2,845".
-func Thousands(n int) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func Thousands(n int) string { return humanize.Comma(int64(n)) }
 
 // Duration formats an elapsed time as "3m 24s", "1h 2m 3s" or "4.2s".
 func Duration(d time.Duration) string {

@@ -31,7 +31,10 @@ type Batch struct {
 	Resumed bool
 }
 
-// Reporter receives the events of an upload, from one goroutine at a time.
+// Reporter receives the events of an upload. StepStarted, BatchDone and
+// Warn come from the goroutine that runs the upload (transfer's
+// collector), Retrying from the senders, several at once and at the same
+// time as the others: an implementation must be safe for concurrent use.
 type Reporter interface {
 	StepStarted(Step)
 	BatchDone(Batch)

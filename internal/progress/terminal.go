@@ -15,6 +15,8 @@ type Terminal struct {
 	total int // resources in the plan; <= 0 when unknown
 	now   func() time.Time
 
+	interval time.Duration // between redraws
+
 	mu       sync.Mutex
 	start    time.Time
 	done     int
@@ -28,9 +30,14 @@ type Terminal struct {
 
 // NewTerminal starts a Terminal reporter for an upload of total resources.
 func NewTerminal(out, errw io.Writer, total int) *Terminal {
+	return newTerminal(out, errw, total, time.Now, 100*time.Millisecond)
+}
+
+// newTerminal is NewTerminal with a clock and a redraw interval (tests).
+func newTerminal(out, errw io.Writer, total int, now func() time.Time, interval time.Duration) *Terminal {
 	p := NewPlain(out, errw)
 	p.OnlyProblems = true
-	t := &Terminal{plain: p, errw: errw, total: total, now: time.Now, stopTick: make(chan struct{})}
+	t := &Terminal{plain: p, errw: errw, total: total, now: now, interval: interval, stopTick: make(chan struct{})}
 	t.start = t.now()
 	t.wg.Add(1)
 	go t.tick()
@@ -39,7 +46,7 @@ func NewTerminal(out, errw io.Writer, total int) *Terminal {
 
 func (t *Terminal) tick() {
 	defer t.wg.Done()
-	tk := time.NewTicker(100 * time.Millisecond)
+	tk := time.NewTicker(t.interval)
 	defer tk.Stop()
 	for {
 		select {
@@ -88,6 +95,7 @@ func (t *Terminal) StepStarted(s Step) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.step = s
+	t.clear() // Plain prints batches a gap held back, if any
 	t.plain.StepStarted(s)
 }
 

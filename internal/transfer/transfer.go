@@ -102,8 +102,9 @@ type run struct {
 // batch of the steps before it has its answer, and so does each wave of a
 // step. It returns the summary and, when the upload stopped early, why
 // (ctx's error when interrupted). An interrupted or stopped run leaves
-// its checkpoint and the failure log so far (FailureLog + ".partial") for
-// the next run to resume.
+// its checkpoint, and at FailureLog the failure records written so far:
+// the next run resumes from the checkpoint, keeps the records of the
+// batches it confirmed and drops the others, whose batches it sends again.
 func (u *Uploader) Run(ctx context.Context, p *plan.Plan) (*Summary, error) {
 	start := u.now()
 	r := &run{sum: &Summary{Files: p.Files()}, plan: p}

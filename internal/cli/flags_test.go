@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"flag"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// helpFlag is a flag as a command's help lists it: "  -i, --input PATH  text".
+var helpFlag = regexp.MustCompile(`^\s+(?:-(\w), )?--([\w-]+)(.*)$`)
+
+// TestHelpMatchesFlags walks each subcommand's FlagSet: every flag is in
+// its help, every flag of the help is defined, a short form sets the same
+// value as its long one, a variable named is a setting, and a default the
+// help states is the flag's.
+func TestHelpMatchesFlags(t *testing.T) {
+	upload := newFlagSet("upload")
+	(&uploadOptions{}).bind(upload)
+	tests := []struct {
+		name  string
+		fs    *flag.FlagSet
+		usage string
+	}{
+		{"upload", upload, uploadUsage},
+		{"list", (&listOptions{}).flags(), listUsage},
+		{"download", (&downloadOptions{}).flags(), downloadUsage},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inHelp := map[string]string{} // name -> the rest of its help line
+			for _, line := range strings.Split(tc.usage, "\n") {
+				m := helpFlag.FindStringSubmatch(line)
+				if m == nil {
+					continue
+				}
+				short, long, rest := m[1], m[2], m[3]
+				inHelp[long] = rest
+				if short == "" {
+					continue
+				}
+				inHelp[short] = rest
+				if long == "help" {
+					continue
+				}
+				checkAlias(t, tc.fs, short, long)
+			}
+			tc.fs.VisitAll(func(f *flag.Flag) {
+				if _, ok := inHelp[f.Name]; !ok {
+					t.Errorf("flag %s is defined but not in the help", dashed(f.Name))
+				}
+			})
+			for name, rest := range inHelp {
+				if name == "help" || name == "h" {
+					continue
+				}
+				f := tc.fs.Lookup(name)
+				if f == nil {
+					t.Errorf("the help lists %s, which is not defined", dashed(name))
+					continue
+				}
+				if len(name) > 1 { // a short form shares the line
+					checkDefault(t, f, rest)
+				}
+			}
+			if _, ok := inHelp["help"]; !ok {
+				t.Errorf("the help does not list -h, --help")
+			}
+			for _, m := range regexp.MustCompile(`\[([A-Z_]+)[,\]]`).FindAllStringSubmatch(tc.usage, -1) {
+				if !slices.Contains(settingNames, m[1]) {
+					t.Errorf("the help names %s, which is not a setting", m[1])
+				}
+			}
+		})
+	}
+}
+
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// checkAlias sets the short flag and checks that the long one has the value.
+func checkAlias(t *testing.T, fs *flag.FlagSet, short, long string) {
+	t.Helper()
+	s, l := fs.Lookup(short), fs.Lookup(long)
+	if s == nil || l == nil {
+		return // reported as not defined
+	}
+	v := "7"
+	if bf, ok := s.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+		v = "true"
+	}
+	if err := fs.Set(short, v); err != nil {
+		t.Errorf("set -%s: %v", short, err)
+		return
+	}
+	if got := l.Value.String(); got != v {
+		t.Errorf("-%s %s left --%s at %q: not the same setting", short, v, long, got)
+	}
+}
+
+// checkDefault compares a "(default X)" on the flag's help line with the
+// flag's default.
+func checkDefault(t *testing.T, f *flag.Flag, helpLine string) {
+	t.Helper()
+	m := regexp.MustCompile(`\(default ([^)]+)\)`).FindStringSubmatch(helpLine)
+	if m == nil {
+		return
+	}
+	want, got := m[1], f.DefValue
+	if d, err := time.ParseDuration(want); err == nil {
+		if g, err := time.ParseDuration(got); err == nil && g == d {
+			return
+		}
+	}
+	if got != want {
+		t.Errorf("the help says %s defaults to %s, the flag to %q", dashed(f.Name), want, got)
+	}
+}
