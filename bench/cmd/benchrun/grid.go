@@ -139,7 +139,7 @@ func gridBed(repo, db string, port int) *bed {
 func runGrid(ctx context.Context, c *config, r runner, sets []gridData, logf func(string, ...any)) ([]*gridTable, error) {
 	var tables []*gridTable
 	for i, db := range c.gridDBs {
-		b := gridBed(c.repo, db, 18092+2*i)
+		b := gridBed(c.repo, db, 18100+2*i)
 		logf("grid: starting the %s HAPI bed", db)
 		url, err := b.up(ctx)
 		if err != nil {
