@@ -6,13 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
 )
@@ -68,16 +66,7 @@ func TestPostgresMIMICShaped(t *testing.T) {
 	if bed.FHIRDB == "" {
 		t.Fatalf("the PostgreSQL bed exports no FHIR_DB")
 	}
-	dir, m := mimicData(t, 10)
-	report := filepath.Join(t.TempDir(), "report.json")
-	r := run(t, fhirSettings(bed.FHIRBaseURL), "upload", "-i", dir, "-c", "4",
-		"--failure-log", filepath.Join(t.TempDir(), "f.log"), "--checkpoint-dir", t.TempDir(), "--report", report)
-	if r.code != cli.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
-	if sum := readReport(t, report); sum.Read != m.Resources || sum.Created != m.Resources || sum.Failed != 0 {
-		t.Errorf("read %d created %d failed %d, want %d, %d, 0", sum.Read, sum.Created, sum.Failed, m.Resources, m.Resources)
-	}
+	dir, m, _ := loadMIMICShaped(t, bed.FHIRBaseURL, 10)
 	checkInPostgres(t, bed, dir, m)
 	checkAllLanded(t, server{base: bed.FHIRBaseURL}, dir, m)
 }
@@ -115,16 +104,7 @@ func TestTwoNodesShareData(t *testing.T) {
 	}
 
 	// The tool loads through node 2; node 1 and PostgreSQL hold every resource.
-	dir, m := mimicData(t, 3)
-	report := filepath.Join(t.TempDir(), "report.json")
-	r := run(t, fhirSettings(bed.Nodes[1]), "upload", "-i", dir, "-c", "4",
-		"--failure-log", filepath.Join(t.TempDir(), "f.log"), "--checkpoint-dir", t.TempDir(), "--report", report)
-	if r.code != cli.ExitOK {
-		t.Fatalf("upload through node 2: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
-	if sum := readReport(t, report); sum.Created != m.Resources || sum.Failed != 0 {
-		t.Errorf("created %d failed %d, want %d and 0", sum.Created, sum.Failed, m.Resources)
-	}
+	dir, m, _ := loadMIMICShaped(t, bed.Nodes[1], 3)
 	checkAllLanded(t, a, dir, m)
 	checkInPostgres(t, bed, dir, m)
 }
