@@ -3,12 +3,9 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,8 +19,8 @@ import (
 
 // The "file" test bed (HAPI with its H2 database in files, and MinIO, on
 // 18082 and 19002) is the one these tests kill and restart: its data
-// survives a restart, and no other test uses it.
-const fileBedHAPIPort, fileBedMinIOPort = 18082, 19002
+// survives a restart, and no other test uses it. With E2E_BED=postgres it
+// is the PostgreSQL bed, whose database keeps every commit too.
 
 // fileBedSettings start HAPI on a file database that writes each commit
 // at once. H2's default write delay (up to a second) would lose commits
@@ -31,9 +28,16 @@ const fileBedHAPIPort, fileBedMinIOPort = 18082, 19002
 // resumed upload rightly trusts what the server acknowledged.
 func fileBedSettings(t *testing.T) testbed.Settings {
 	t.Helper()
-	db := filepath.Join(fileBedState(t), "hapi-db", "h2")
-	return testbed.Settings{Name: "file", Env: []string{"HAPI_DB=file",
-		"HAPI_JAVA_OPTS=-Dspring.datasource.url=jdbc:h2:file:" + db + ";DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0;WRITE_DELAY=0"}}
+	if testbed.OnPostgres() {
+		return testbed.PostgresSettings()
+	}
+	s := testbed.Settings{Name: "file"}
+	state, err := testbed.StateDir(s)
+	must(t, err)
+	db := filepath.Join(state, "hapi-db", "h2")
+	s.Env = []string{"HAPI_DB=file",
+		"HAPI_JAVA_OPTS=-Dspring.datasource.url=jdbc:h2:file:" + db + ";DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0;WRITE_DELAY=0"}
+	return s
 }
 
 func fileBed(t *testing.T) *testbed.Bed {
@@ -45,13 +49,9 @@ func fileBed(t *testing.T) *testbed.Bed {
 // keeps its pid files.
 func fileBedState(t *testing.T) string {
 	t.Helper()
-	root, err := testbed.RepoRoot()
+	state, err := testbed.StateDir(fileBedSettings(t))
 	must(t, err)
-	stateRoot := os.Getenv("TESTBED_STATE_ROOT")
-	if stateRoot == "" {
-		stateRoot = filepath.Join(root, ".testbed", "test")
-	}
-	return filepath.Join(stateRoot, fmt.Sprintf("bed-%d-%d", fileBedHAPIPort, fileBedMinIOPort))
+	return state
 }
 
 // killFileBed kills a service of the file bed ("hapi" or "minio") at
@@ -108,29 +108,7 @@ func killWhen(t *testing.T, service string, cond func() bool, after func()) <-ch
 // the settings testbed.Start gave it, and waits until it is ready.
 func restartFileBed(t *testing.T) {
 	t.Helper()
-	root, err := testbed.RepoRoot()
-	must(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(root, "scripts", "testbed"), "up")
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, "HAPI_") && !strings.HasPrefix(name, "MINIO_") && name != "TESTBED_SERVICES" {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, fmt.Sprintf("HAPI_PORT=%d", fileBedHAPIPort), fmt.Sprintf("MINIO_PORT=%d", fileBedMinIOPort))
-	if os.Getenv("TESTBED_STATE_ROOT") == "" {
-		cmd.Env = append(cmd.Env, "TESTBED_STATE_ROOT="+filepath.Join(root, ".testbed", "test"))
-	}
-	cmd.Env = append(cmd.Env, fileBedSettings(t).Env...)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = nil, &stderr
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("restart the file bed: %v\n%s", err, stderr.String())
-	}
-	t.Logf("file bed up again after %v", time.Since(start).Round(time.Millisecond))
+	testbed.Restart(t, fileBedSettings(t))
 }
 
 // TestFaultHAPIKilled kills HAPI (file-backed H2) in the middle of an

@@ -99,14 +99,14 @@ func checkAllLanded(t *testing.T, s server, dir string, m synth.Manifest) {
 	}
 }
 
-// TestUploadMIMICShaped loads MIMIC-shaped data (references against the
-// classic order, across files, within files, and micro cycles) into HAPI
-// with referential integrity on: nothing may fail.
-func TestUploadMIMICShaped(t *testing.T) {
-	bed := testbed.Default(t)
-	dir, m := mimicData(t, 15)
+// loadMIMICShaped uploads MIMIC-shaped data of the given patients to base
+// with -c 4 and checks the summary: every resource read and created, none
+// failed.
+func loadMIMICShaped(t *testing.T, base string, patients int) (string, synth.Manifest, result) {
+	t.Helper()
+	dir, m := mimicData(t, patients)
 	report := filepath.Join(t.TempDir(), "report.json")
-	r := run(t, fhirSettings(bed.FHIRBaseURL), "upload", "-i", dir, "-c", "4",
+	r := run(t, fhirSettings(base), "upload", "-i", dir, "-c", "4",
 		"--failure-log", filepath.Join(t.TempDir(), "f.log"), "--checkpoint-dir", t.TempDir(), "--report", report)
 	if r.code != cli.ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -115,10 +115,23 @@ func TestUploadMIMICShaped(t *testing.T) {
 	if sum.Read != m.Resources || sum.Created != m.Resources || sum.Failed != 0 {
 		t.Errorf("read %d created %d failed %d, want %d, %d, 0", sum.Read, sum.Created, sum.Failed, m.Resources, m.Resources)
 	}
+	return dir, m, r
+}
+
+// TestUploadMIMICShaped loads MIMIC-shaped data (references against the
+// classic order, across files, within files, and micro cycles) into HAPI
+// with referential integrity on: nothing may fail. On PostgreSQL it also
+// counts what landed in the database itself.
+func TestUploadMIMICShaped(t *testing.T) {
+	bed := testbed.Default(t)
+	dir, m, r := loadMIMICShaped(t, bed.FHIRBaseURL, 15)
 	if !strings.Contains(r.stdout, "Reference cycles: ") {
 		t.Errorf("the plan does not mention the micro cycles:\n%s", r.stdout)
 	}
 	checkAllLanded(t, server{base: bed.FHIRBaseURL}, dir, m)
+	if bed.FHIRDB != "" {
+		checkInPostgres(t, bed, dir, m)
+	}
 }
 
 // TestUploadEveryConcurrency: the order holds at every concurrency offered.

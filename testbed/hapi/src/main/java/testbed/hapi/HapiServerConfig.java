@@ -87,30 +87,42 @@ public class HapiServerConfig {
 
 	// ---- JPA --------------------------------------------------------------------------------
 
-	/** HAPI's own factory (its Hibernate contributors and defaults) on Boot's H2 data source. */
+	/** HAPI's own factory (its Hibernate contributors and defaults) on Boot's data source. */
 	@Bean
 	@Primary
 	public LocalContainerEntityManagerFactoryBean entityManagerFactory(
 			ConfigurableListableBeanFactory beanFactory,
 			FhirContext fhirContext,
 			JpaStorageSettings storageSettings,
-			DataSource dataSource) {
+			DataSource dataSource,
+			Environment env) {
 		LocalContainerEntityManagerFactoryBean emf =
 				HapiEntityManagerFactoryUtil.newEntityManagerFactory(beanFactory, fhirContext, storageSettings);
 		emf.setPersistenceUnitName("HAPI_PU");
 		emf.setDataSource(dataSource);
 		Map<String, Object> props = emf.getJpaPropertyMap();
-		props.put("hibernate.dialect", "ca.uhn.fhir.jpa.model.dialect.HapiFhirH2Dialect");
+		props.put("hibernate.dialect", dialect(env.getProperty("spring.datasource.url", "")));
 		props.put("hibernate.hbm2ddl.auto", "update");
 		props.put("hibernate.search.enabled", "false");
 		props.put("hibernate.format_sql", "false");
 		props.put("hibernate.show_sql", "false");
+		// No WARN per harmless SQL warning (PostgreSQL: "constraint ... does not exist, skipping"
+		// from the schema update at every start).
+		props.put("hibernate.jdbc.log.warnings", "false");
 		props.put("hibernate.jdbc.batch_size", "20");
 		props.put("hibernate.cache.use_query_cache", "false");
 		props.put("hibernate.cache.use_second_level_cache", "false");
 		props.put("hibernate.cache.use_structured_entries", "false");
 		props.put("hibernate.cache.use_minimal_puts", "false");
 		return emf;
+	}
+
+	/** HAPI's dialect for the database the JDBC URL names: PostgreSQL, or else H2. */
+	static String dialect(String jdbcUrl) {
+		if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+			return "ca.uhn.fhir.jpa.model.dialect.HapiFhirPostgresDialect";
+		}
+		return "ca.uhn.fhir.jpa.model.dialect.HapiFhirH2Dialect";
 	}
 
 	@Bean

@@ -25,9 +25,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Launcher of a HAPI FHIR JPA server (FHIR R4, H2) for tests. HAPI brings its own JPA set-up,
- * schedulers and repositories, so the Boot auto-configurations that would compete with them are
- * excluded; the HAPI configuration classes are imported explicitly. See README.md.
+ * Launcher of a HAPI FHIR JPA server (FHIR R4, H2 or PostgreSQL) for tests. HAPI brings its own
+ * JPA set-up, schedulers and repositories, so the Boot auto-configurations that would compete with
+ * them are excluded; the HAPI configuration classes are imported explicitly. See README.md.
  */
 @SpringBootApplication(
 		exclude = {
@@ -68,6 +68,15 @@ public class HapiTestServer {
 		if (port == null) port = "8080";
 
 		String db = Settings.env("HAPI_DB", "mem");
+		Map<String, Object> p = new HashMap<>();
+		if (db.startsWith("jdbc:postgresql:")) {
+			// PostgreSQL: the URL as given; the credentials come from the environment (never argv).
+			p.put("spring.datasource.url", db);
+			p.put("spring.datasource.driver-class-name", "org.postgresql.Driver");
+			p.put("spring.datasource.username", Settings.env("HAPI_DB_USER", "postgres"));
+			p.put("spring.datasource.password", System.getenv().getOrDefault("HAPI_DB_PASSWORD", ""));
+			return p;
+		}
 		String url;
 		if (db.equals("mem")) {
 			// One H2 in-memory database per JVM; the port in the name keeps logs of parallel servers apart.
@@ -81,7 +90,6 @@ public class HapiTestServer {
 			String abs = Path.of(db).toAbsolutePath().normalize().toString();
 			url = "jdbc:h2:file:" + abs + ";DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0;WRITE_DELAY=0";
 		}
-		Map<String, Object> p = new HashMap<>();
 		p.put("spring.datasource.url", url);
 		p.put("spring.datasource.driver-class-name", "org.h2.Driver");
 		p.put("spring.datasource.username", "sa");
