@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,9 +50,10 @@ type Config struct {
 
 // Client is a FHIR server client. It is safe for concurrent use.
 type Client struct {
-	base *url.URL
-	cfg  Config
-	http *http.Client
+	base    *url.URL
+	cfg     Config
+	http    *http.Client
+	txFirst atomic.Bool // send TxSemanticsHeader with batch requests
 }
 
 // New checks cfg and returns a client. User info in the base URL becomes
