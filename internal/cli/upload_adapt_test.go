@@ -30,6 +30,7 @@ func TestResolveAdaptive(t *testing.T) {
 	}{
 		{name: "defaults", wantTx: txAuto, wantAdaptive: true, wantC: 8},
 		{name: "-c fixes it", args: []string{"-c", "3"}, wantTx: txAuto, wantC: 3},
+		{name: "CONCURRENCY empty (as in .env.example)", env: map[string]string{"CONCURRENCY": " "}, wantTx: txAuto, wantAdaptive: true, wantC: 8},
 		{name: "CONCURRENCY fixes it", env: map[string]string{"CONCURRENCY": "5"}, wantTx: txAuto, wantC: 5},
 		{name: "--max-concurrency", args: []string{"--max-concurrency", "16"}, wantTx: txAuto, wantAdaptive: true, wantC: 16},
 		{name: "MAX_CONCURRENCY", env: map[string]string{"MAX_CONCURRENCY": "4"}, wantTx: txAuto, wantAdaptive: true, wantC: 4},
