@@ -14,8 +14,8 @@ for c in 1 2 4 8; do
     d=$(mktemp -d)
     bench/out/fhirgen -o $d -patients 10 -seed $RANDOM -id-prefix "r$round$c$mode$RANDOM" -q >/dev/null 2>&1
     rm -f $d/manifest.json
-    flags=""
-    [ $mode = gzip ] && flags="--gzip"
+    flags="--tx-semantics=false"  # transaction first is the default on HAPI 8.2+
+    [ $mode = gzip ] && flags="--gzip --tx-semantics=false"
     [ $mode = tx ] && flags="--tx-semantics"
     bin/minio-to-fhir upload -i $d --fhir-url $base -c $c $flags --json --failure-log $d/f.log --checkpoint-dir $d/ck > $d/sum.json 2>/dev/null
     python3 -c "

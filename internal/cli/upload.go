@@ -5,10 +5,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,7 +32,9 @@ Bundles. Every resource ends on the server or in the failure log.
 Flags (the variable in brackets sets the same from .env or the environment):
   -i, --input PATH          folder, file or s3://bucket/prefix to upload [TMP_DIR, default /tmp/fhir-upload]
   -s, --batch-size N        resources per Bundle [BATCH_SIZE, default 100]
-  -c, --concurrency N       Bundles in flight at once [CONCURRENCY, default 2]
+  -c, --concurrency N       Bundles in flight at once, fixed [CONCURRENCY; default: adaptive,
+                            found from the server's latency within 1..--max-concurrency]
+      --max-concurrency N   the most Bundles in flight when adaptive [MAX_CONCURRENCY, default 8]
       --fhir-url URL        the FHIR server's base URL [FHIR_BASE_URL, default http://localhost:8080/fhir]
       --failure-log FILE    where failed resources are written (default upload_failures.log)
       --retries N           tries per Bundle on network errors, 408, 429, 5xx (default 6)
@@ -45,8 +47,10 @@ Flags (the variable in brackets sets the same from .env or the environment):
                             references in the data; cycles go in transactions (default);
                             static: a fixed order of types, files as they are
       --gzip                send request bodies gzip-compressed
-      --tx-semantics        ask HAPI (8.2+) to try each batch as a transaction first
-                            (header X-Transaction-Semantics)
+      --tx-semantics[=auto|true|false]  ask HAPI (8.2+) to try each batch as a
+                            transaction first, falling back to batch (header
+                            X-Transaction-Semantics) [TX_SEMANTICS, default auto: on
+                            when the server says it is HAPI FHIR 8.2 or later]
       --checkpoint-dir DIR  where resume checkpoints are kept
                             (default ~/.local/state/minio-to-fhir)
       --fresh               ignore the checkpoint of an interrupted run and start over
@@ -79,7 +83,7 @@ type uploadOptions struct {
 	caCert      string
 	insecure    bool
 	gzip        bool
-	txSemantics bool
+	txSemantics txMode
 	order       string
 	ckptDir     string
 	fresh       bool
@@ -89,6 +93,11 @@ type uploadOptions struct {
 	envFile     string
 	quiet       bool
 	verbose     bool
+
+	// maxConcurrency bounds an adaptive concurrency; adaptive is set when
+	// no -c (CONCURRENCY) fixes it.
+	maxConcurrency int
+	adaptive       bool
 }
 
 func (o *uploadOptions) bind(fs interface {
@@ -96,6 +105,7 @@ func (o *uploadOptions) bind(fs interface {
 	IntVar(*int, string, int, string)
 	BoolVar(*bool, string, bool, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
+	Var(flag.Value, string, string)
 }) {
 	for _, n := range []string{"input", "i"} {
 		fs.StringVar(&o.input, n, "", "")
@@ -113,7 +123,8 @@ func (o *uploadOptions) bind(fs interface {
 	fs.StringVar(&o.caCert, "ca-cert", "", "")
 	fs.BoolVar(&o.insecure, "insecure-skip-verify", false, "")
 	fs.BoolVar(&o.gzip, "gzip", false, "")
-	fs.BoolVar(&o.txSemantics, "tx-semantics", false, "")
+	fs.Var(&o.txSemantics, "tx-semantics", "")
+	fs.IntVar(&o.maxConcurrency, "max-concurrency", unset, "")
 	fs.StringVar(&o.order, "order", plan.OrderData, "")
 	fs.StringVar(&o.ckptDir, "checkpoint-dir", "", "")
 	fs.BoolVar(&o.fresh, "fresh", false, "")
@@ -167,13 +178,8 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if o.batchSize < 1 || o.batchSize > 10000 {
 		return nil, usageErrorf("batch size %d is out of range: use 1 to 10000 (--batch-size or BATCH_SIZE)", o.batchSize)
 	}
-	if o.concurrency == unset {
-		if o.concurrency, err = s.integer("CONCURRENCY", 2); err != nil {
-			return nil, err
-		}
-	}
-	if o.concurrency < 1 || o.concurrency > 64 {
-		return nil, usageErrorf("concurrency %d is out of range: use 1 to 64 (--concurrency or CONCURRENCY)", o.concurrency)
+	if err := o.resolveAdaptive(s); err != nil {
+		return nil, err
 	}
 	if o.order != plan.OrderData && o.order != plan.OrderStatic {
 		return nil, usageErrorf("--order %q: use data or static", o.order)
@@ -194,17 +200,11 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	header := http.Header{}
-	if o.txSemantics {
-		// One transaction try, then batch semantics: a batch with an
-		// entry that always fails is not tried again and again.
-		header.Set("X-Transaction-Semantics", "retryCount=1;tryBatchAsTransactionFirst=true")
-	}
 	tlsConf, err := tlsConfig(o.caCert, o.insecure)
 	if err != nil {
 		return nil, err
 	}
-	client, err := fhir.New(fhir.Config{BaseURL: o.fhirURL, Auth: auth, Timeout: o.timeout, GzipRequests: o.gzip, Header: header, TLS: tlsConf, UserAgent: "minio-to-fhir/" + Version})
+	client, err := fhir.New(fhir.Config{BaseURL: o.fhirURL, Auth: auth, Timeout: o.timeout, GzipRequests: o.gzip, TLS: tlsConf, UserAgent: "minio-to-fhir/" + Version})
 	if err != nil {
 		return nil, usageErrorf("FHIR_BASE_URL: %v", err)
 	}
@@ -269,7 +269,10 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		fmt.Fprintln(out, "✗")
 		return err
 	}
-	fmt.Fprintf(out, "✓ (%s, FHIR %s)\n\n", orUnknown(info.Software), orUnknown(info.FHIRVersion))
+	fmt.Fprintf(out, "✓ (%s, FHIR %s)\n", orUnknown(info.Software), orUnknown(info.FHIRVersion))
+	txFirst := decideTxFirst(cfg.txSemantics, info)
+	cfg.client.SetTransactionFirst(txFirst.On)
+	fmt.Fprintf(out, "%s\n\n", txFirstLine(txFirst))
 	if !info.IsR4() {
 		fmt.Fprintf(env.Stderr, "warning: the server speaks FHIR %s, not R4 (4.0.x); resources may be refused\n", orUnknown(info.FHIRVersion))
 	}
@@ -334,6 +337,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	up := transfer.New(cfg.client, transfer.Options{
 		BatchSize:   cfg.batchSize,
 		Concurrency: cfg.concurrency,
+		Adaptive:    cfg.adaptive,
 		Retry:       retry.Policy{Attempts: cfg.retries},
 		FailureLog:  cfg.failureLog,
 		Checkpoint:  ckpt,
@@ -341,6 +345,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		Logger:      logger,
 	})
 	sum, runErr := up.Run(ctx, p)
+	sum.TransactionFirst = txFirst
 	rep.Close()
 	for _, f := range p.Skipped {
 		sum.FileProblems = append(sum.FileProblems, transfer.FileProblem{File: f.Name, Err: f.Err.Error()})

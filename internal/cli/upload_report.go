@@ -138,6 +138,7 @@ func writeSummary(stdout, out io.Writer, cfg *uploadConfig, sum *transfer.Summar
 		}
 	}
 	fmt.Fprintf(w, "Retries: %s\n", progress.Thousands(sum.Retries))
+	printAdaptive(w, sum)
 	rate := 0.0
 	if sum.Seconds > 0 {
 		rate = float64(sum.Read) / sum.Seconds

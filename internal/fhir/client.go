@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,7 +40,8 @@ type Config struct {
 	Timeout time.Duration // per request; 0: 5 minutes
 	// GzipRequests sends request bodies with Content-Encoding: gzip.
 	GzipRequests bool
-	// Header is added to every batch request (e.g. X-Transaction-Semantics).
+	// Header is added to every batch request (SetTransactionFirst adds
+	// X-Transaction-Semantics).
 	Header http.Header
 	// TLS configures HTTPS (a private CA); nil verifies with the system's
 	// roots.
@@ -49,9 +51,10 @@ type Config struct {
 
 // Client is a FHIR server client. It is safe for concurrent use.
 type Client struct {
-	base *url.URL
-	cfg  Config
-	http *http.Client
+	base    *url.URL
+	cfg     Config
+	http    *http.Client
+	txFirst atomic.Bool // send TxSemanticsHeader with batch requests
 }
 
 // New checks cfg and returns a client. User info in the base URL becomes

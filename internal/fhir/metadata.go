@@ -15,6 +15,9 @@ import (
 type ServerInfo struct {
 	FHIRVersion string // e.g. 4.0.1
 	Software    string // e.g. "HAPI FHIR Server 8.8.0"
+	// SoftwareName and SoftwareVersion are software.name and .version,
+	// e.g. "HAPI FHIR Server" and "8.8.0".
+	SoftwareName, SoftwareVersion string
 }
 
 // IsR4 reports whether the server speaks FHIR R4 (4.0.x).
@@ -66,8 +69,9 @@ func (c *Client) CheckServer(ctx context.Context) (ServerInfo, error) {
 		return ServerInfo{}, fmt.Errorf("%w: %s/metadata answered %s", ErrNotFHIR, c.BaseURL(), what)
 	}
 	return ServerInfo{
-		FHIRVersion: cs.FHIRVersion,
-		Software:    strings.TrimSpace(cs.Software.Name + " " + cs.Software.Version),
+		FHIRVersion:  cs.FHIRVersion,
+		Software:     strings.TrimSpace(cs.Software.Name + " " + cs.Software.Version),
+		SoftwareName: strings.TrimSpace(cs.Software.Name), SoftwareVersion: strings.TrimSpace(cs.Software.Version),
 	}, nil
 }
 

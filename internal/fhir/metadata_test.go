@@ -27,13 +27,13 @@ func TestCheckServer(t *testing.T) {
 		{
 			name:    "R4",
 			handler: answer(200, capability("4.0.1"), "Content-Type", "application/fhir+json"),
-			want:    ServerInfo{FHIRVersion: "4.0.1", Software: "HAPI FHIR Server 8.8.0"},
+			want:    ServerInfo{FHIRVersion: "4.0.1", Software: "HAPI FHIR Server 8.8.0", SoftwareName: "HAPI FHIR Server", SoftwareVersion: "8.8.0"},
 			wantR4:  true,
 		},
 		{
 			name:    "R5",
 			handler: answer(200, capability("5.0.0")),
-			want:    ServerInfo{FHIRVersion: "5.0.0", Software: "HAPI FHIR Server 8.8.0"},
+			want:    ServerInfo{FHIRVersion: "5.0.0", Software: "HAPI FHIR Server 8.8.0", SoftwareName: "HAPI FHIR Server", SoftwareVersion: "8.8.0"},
 		},
 		{name: "401", handler: answer(401, "", "WWW-Authenticate", `Basic realm="fhir"`), wantErr: ErrUnauthorized},
 		{name: "403", handler: answer(403, `{"resourceType":"OperationOutcome"}`), wantErr: ErrUnauthorized},

@@ -69,6 +69,9 @@ func (c *Client) Post(ctx context.Context, body []byte, n int) ([]EntryResult, e
 	if c.cfg.GzipRequests {
 		req.Header.Set("Content-Encoding", "gzip")
 	}
+	if c.txFirst.Load() {
+		req.Header.Set(TxSemanticsHeader, TxSemanticsValue)
+	}
 	for k, vs := range c.cfg.Header {
 		for _, v := range vs {
 			req.Header.Add(k, v)

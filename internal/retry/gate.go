@@ -4,41 +4,53 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/limit"
 )
 
 // Gate lets all senders slow down together when the server is overloaded
 // (429, 503, 504, timeouts) and speed up again when it recovers: it holds
-// every sender back until a shared pause ends, and admits at most limit
-// requests at once, halving limit on overload and raising it by one after
-// a run of successes (AIMD, as TCP does).
+// every sender back until a shared pause ends, and admits at most as many
+// requests at once as its limiter says. The limiter learns from every
+// request: NewGate's halves its limit on overload and raises it by one
+// after a run of successes (AIMD, as TCP does); NewAdaptiveGate's also
+// follows the server's latency (limit.Gradient).
 type Gate struct {
 	mu       sync.Mutex
-	max      int
-	limit    int
+	lim      limit.Limiter
 	inFlight int
 	until    time.Time // no request starts before this
-	okRun    int       // successes since the last change of limit
 	changed  chan struct{}
 	now      func() time.Time
 }
 
 // NewGate returns a Gate admitting up to max requests at once.
-func NewGate(max int) *Gate {
-	if max < 1 {
-		max = 1
-	}
-	return &Gate{max: max, limit: max, changed: make(chan struct{}), now: time.Now}
+func NewGate(max int) *Gate { return NewAdaptiveGate(limit.NewAIMD(max)) }
+
+// NewAdaptiveGate returns a Gate admitting as many requests as l says.
+func NewAdaptiveGate(l limit.Limiter) *Gate {
+	return &Gate{lim: l, changed: make(chan struct{}), now: time.Now}
+}
+
+// Permit is a request admitted by a Gate. Release it when the request is
+// done.
+type Permit struct {
+	g        *Gate
+	start    time.Time
+	inFlight int // in flight when admitted, itself included
 }
 
 // Acquire waits for a slot and the end of any pause, or for ctx.
-func (g *Gate) Acquire(ctx context.Context) error {
+func (g *Gate) Acquire(ctx context.Context) (Permit, error) {
 	for {
 		g.mu.Lock()
-		wait := g.until.Sub(g.now())
-		if wait <= 0 && g.inFlight < g.limit {
+		now := g.now()
+		wait := g.until.Sub(now)
+		if wait <= 0 && g.inFlight < g.lim.Limit() {
 			g.inFlight++
+			p := Permit{g: g, start: now, inFlight: g.inFlight}
 			g.mu.Unlock()
-			return nil
+			return p, nil
 		}
 		ch := g.changed
 		g.mu.Unlock()
@@ -57,28 +69,26 @@ func (g *Gate) Acquire(ctx context.Context) error {
 			timer.Stop()
 		}
 		if err := ctx.Err(); err != nil {
-			return err
+			return Permit{}, err
 		}
 	}
 }
 
-// Release frees a slot. overloaded says the request met an overloaded
-// server; pause is how long everyone should wait (Retry-After or backoff).
-func (g *Gate) Release(overloaded bool, pause time.Duration) {
+// Release frees the slot. overloaded says the request met an overloaded
+// server; pause is how long everyone should wait (Retry-After or
+// backoff); resources is the number of entries of a request that got an
+// answer to measure (0 when it failed), so that the limiter learns the
+// latency per resource.
+func (p Permit) Release(overloaded bool, pause time.Duration, resources int) {
+	g := p.g
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.inFlight--
+	now := g.now()
+	g.lim.Observe(limit.Sample{RTT: now.Sub(p.start), Resources: resources, InFlight: p.inFlight, Overloaded: overloaded})
 	if overloaded {
-		g.limit = max(1, g.limit/2)
-		g.okRun = 0
-		if end := g.now().Add(pause); end.After(g.until) {
+		if end := now.Add(pause); end.After(g.until) {
 			g.until = end
-		}
-	} else if g.limit < g.max {
-		g.okRun++
-		if g.okRun >= g.limit {
-			g.limit++
-			g.okRun = 0
 		}
 	}
 	close(g.changed)
@@ -89,5 +99,12 @@ func (g *Gate) Release(overloaded bool, pause time.Duration) {
 func (g *Gate) Limit() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.limit
+	return g.lim.Limit()
+}
+
+// Stats says what the gate's limiter did so far.
+func (g *Gate) Stats() limit.Stats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.lim.Stats()
 }

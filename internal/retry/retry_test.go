@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"reflect"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/limit"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 )
@@ -327,19 +330,21 @@ func TestGateHalvesAndRecovers(t *testing.T) {
 	g := NewGate(8)
 	ctx := context.Background()
 	for range 3 {
-		if err := g.Acquire(ctx); err != nil {
+		p, err := g.Acquire(ctx)
+		if err != nil {
 			t.Fatal(err)
 		}
-		g.Release(true, 0)
+		p.Release(true, 0, 0)
 	}
 	if got, want := g.Limit(), 1; got != want {
 		t.Fatalf("after 3 overloads: got limit %d, want %d", got, want)
 	}
 	for range 1 + 2 + 3 + 4 {
-		if err := g.Acquire(ctx); err != nil {
+		p, err := g.Acquire(ctx)
+		if err != nil {
 			t.Fatal(err)
 		}
-		g.Release(false, 0)
+		p.Release(false, 0, 10)
 	}
 	if got, want := g.Limit(), 5; got != want {
 		t.Errorf("after 10 successes: got limit %d, want %d", got, want)
@@ -351,19 +356,20 @@ func TestGatePausesEveryone(t *testing.T) {
 	now := time.Unix(1000, 0)
 	var mu sync.Mutex
 	g.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	if err := g.Acquire(context.Background()); err != nil {
+	p, err := g.Acquire(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	g.Release(true, time.Hour)
+	p.Release(true, time.Hour, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if err := g.Acquire(ctx); err == nil {
+	if _, err := g.Acquire(ctx); err == nil {
 		t.Fatal("acquired during the pause")
 	}
 	mu.Lock()
 	now = now.Add(2 * time.Hour)
 	mu.Unlock()
-	if err := g.Acquire(context.Background()); err != nil {
+	if _, err := g.Acquire(context.Background()); err != nil {
 		t.Fatalf("after the pause: %v", err)
 	}
 }
@@ -371,22 +377,61 @@ func TestGatePausesEveryone(t *testing.T) {
 func TestGateLimitsInFlight(t *testing.T) {
 	g := NewGate(2)
 	ctx := context.Background()
-	must := func(err error) {
+	must := func(p Permit, err error) Permit {
 		if err != nil {
 			t.Fatal(err)
 		}
+		return p
 	}
-	must(g.Acquire(ctx))
+	first := must(g.Acquire(ctx))
 	must(g.Acquire(ctx))
 	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
 	defer cancel()
-	if err := g.Acquire(short); err == nil {
+	if _, err := g.Acquire(short); err == nil {
 		t.Fatal("a third request was admitted with limit 2")
 	}
 	done := make(chan error)
-	go func() { done <- g.Acquire(ctx) }()
-	g.Release(false, 0)
+	go func() { _, err := g.Acquire(ctx); done <- err }()
+	first.Release(false, 0, 1)
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// limitRecorder is a limiter that keeps what it was told.
+type limitRecorder struct {
+	limit.AIMD
+	samples []limit.Sample
+}
+
+func (r *limitRecorder) Observe(s limit.Sample) { r.samples = append(r.samples, s); r.AIMD.Observe(s) }
+
+// TestGateMeasuresRequests: the limiter gets each request's time from
+// admission to release on the gate's clock, its resources and how many
+// were in flight when it was admitted.
+func TestGateMeasuresRequests(t *testing.T) {
+	rec := &limitRecorder{AIMD: *limit.NewAIMD(4)}
+	g := NewAdaptiveGate(rec)
+	now := time.Unix(1000, 0)
+	g.now = func() time.Time { return now }
+	ctx := context.Background()
+	a, _ := g.Acquire(ctx)
+	now = now.Add(time.Second)
+	b, _ := g.Acquire(ctx)
+	now = now.Add(2 * time.Second)
+	b.Release(false, 0, 50)
+	a.Release(true, 0, 0)
+	want := []limit.Sample{
+		{RTT: 2 * time.Second, Resources: 50, InFlight: 2},
+		{RTT: 3 * time.Second, InFlight: 1, Overloaded: true},
+	}
+	if !reflect.DeepEqual(rec.samples, want) {
+		t.Errorf("got %+v, want %+v", rec.samples, want)
+	}
+	if got := g.Limit(); got != 2 {
+		t.Errorf("limit after an overload: got %d, want 2", got)
+	}
+	if st := g.Stats(); st.Max != 4 || st.Adaptive {
+		t.Errorf("stats %+v", st)
 	}
 }

@@ -43,6 +43,7 @@ type batcher struct {
 	index   int
 	cur     *batch
 	stopped bool
+	order   bool // entries may reference each other: put targets first
 }
 
 func (bt *batcher) current() *batch {
@@ -78,6 +79,9 @@ func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
 		return !bt.stopped
 	}
 	bt.cur = nil
+	if bt.order {
+		orderEntries(b)
+	}
 	if len(b.entries) > 0 {
 		bt.index++
 		b.index, b.of = bt.index, bt.of
@@ -112,6 +116,7 @@ func (bt *batcher) full() bool {
 // the collector.
 func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
 	bt := &batcher{u: u, ck: ck, out: out, step: step, label: f.Name, idBase: fmt.Sprintf("s%d/%s", step, f.Name), kind: fhir.Batch, typ: f.Type}
+	bt.order = sp.a == nil // a data-driven plan already keeps references out of a batch
 	if f.Lines > 0 {
 		bt.of = (f.Lines + u.opts.BatchSize - 1) / u.opts.BatchSize
 	}

@@ -211,7 +211,8 @@ func (u *Uploader) post(ctx context.Context, b *batch, bl *fhir.Builder) ([]fhir
 	var results []fhir.EntryResult
 	retries := 0
 	err := u.opts.Retry.Do(ctx, func(ctx context.Context) error {
-		if err := u.gate.Acquire(ctx); err != nil {
+		permit, err := u.gate.Acquire(ctx)
+		if err != nil {
 			return err
 		}
 		res, err := u.sender.Post(postCtx, body, bl.Len())
@@ -219,7 +220,7 @@ func (u *Uploader) post(ctx context.Context, b *batch, bl *fhir.Builder) ([]fhir
 		if over && pause == 0 {
 			pause = u.opts.Retry.Backoff(retries+1, err)
 		}
-		u.gate.Release(over, pause)
+		permit.Release(over, pause, answered(err, bl.Len()))
 		results = res
 		return err
 	}, func(attempt int, err error, wait time.Duration) {
@@ -227,6 +228,15 @@ func (u *Uploader) post(ctx context.Context, b *batch, bl *fhir.Builder) ([]fhir
 		u.opts.Reporter.Retrying(b.label, b.index, attempt, err, wait)
 	})
 	return results, retries, err
+}
+
+// answered is the number of resources a request's latency speaks for: n
+// when it got an answer, 0 when it failed.
+func answered(err error, n int) int {
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // overloaded reports whether err says the server is overloaded, and for

@@ -3,6 +3,8 @@ package transfer
 import (
 	"sort"
 	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/limit"
 )
 
 // Counts are the outcomes of a set of resources.
@@ -48,6 +50,19 @@ type Summary struct {
 	// the resources it had confirmed, which this run did not send again.
 	Resumed bool `json:"resumed"`
 	Skipped int  `json:"skipped"`
+	// Concurrency says how many Bundles were in flight: fixed, or the
+	// range the limit adapted in and where it settled.
+	Concurrency limit.Stats `json:"concurrency"`
+	// TransactionFirst says whether batches were sent with HAPI's
+	// X-Transaction-Semantics header, and why; the caller fills it.
+	TransactionFirst TxFirst `json:"transactionFirst"`
+}
+
+// TxFirst says whether Bundles were tried as transactions first.
+type TxFirst struct {
+	On   bool   `json:"on"`
+	Mode string `json:"mode"`             // auto, on or off: what was asked
+	Why  string `json:"reason,omitempty"` // e.g. "HAPI FHIR Server 8.8.0"
 }
 
 // Types returns the types of ByType, sorted.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/limit"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/retry"
@@ -46,6 +47,10 @@ type Options struct {
 	TempDir  string
 	Reporter progress.Reporter
 	Logger   *slog.Logger
+
+	// Adaptive makes Concurrency the most Bundles in flight: the number
+	// sent at once follows the server's latency (limit.Gradient).
+	Adaptive bool
 }
 
 // ErrServerGone stops an upload whose batches keep failing whole.
@@ -83,7 +88,11 @@ func New(s Sender, opts Options) *Uploader {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Uploader{sender: s, opts: opts, gate: retry.NewGate(opts.Concurrency), now: time.Now}
+	gate := retry.NewGate(opts.Concurrency)
+	if opts.Adaptive {
+		gate = retry.NewAdaptiveGate(limit.NewGradient(limit.GradientConfig{Max: opts.Concurrency}))
+	}
+	return &Uploader{sender: s, opts: opts, gate: gate, now: time.Now}
 }
 
 // run is the state of one Run.
@@ -134,6 +143,7 @@ func (u *Uploader) Run(ctx context.Context, p *plan.Plan) (*Summary, error) {
 	if cerr := ck.close(finished); ferr == nil {
 		ferr = cerr
 	}
+	r.sum.Concurrency = u.gate.Stats()
 	r.sum.Duration = u.now().Sub(start)
 	r.sum.Seconds = r.sum.Duration.Seconds()
 	if ctx.Err() != nil {

@@ -1,0 +1,253 @@
+package limit
+
+import (
+	"container/heap"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// server is a simulated FHIR server with workers cores: a Bundle of n
+// resources takes n × cost when at most workers requests are in flight,
+// and proportionally longer beyond (they share the cores), times a noise
+// factor in [1-noise, 1+noise].
+type server struct {
+	workers float64
+	cost    time.Duration // per resource, unloaded
+	noise   float64
+}
+
+func (s server) rtt(n, inFlight int, rng *rand.Rand) time.Duration {
+	load := max(1, float64(inFlight)/s.workers)
+	f := 1 + s.noise*(2*rng.Float64()-1)
+	return time.Duration(float64(n) * float64(s.cost) * load * f)
+}
+
+type pending struct {
+	done     time.Duration
+	start    time.Duration
+	n        int
+	inFlight int
+}
+
+type queue []pending
+
+func (q queue) Len() int           { return len(q) }
+func (q queue) Less(i, j int) bool { return q[i].done < q[j].done }
+func (q queue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *queue) Push(x any)        { *q = append(*q, x.(pending)) }
+func (q *queue) Pop() any {
+	old := *q
+	p := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return p
+}
+
+// simResult is what a simulated run saw.
+type simResult struct {
+	limits   []int         // the limit after each answer
+	resRate  float64       // resources per second over the second half
+	clock    time.Duration // simulated time at the end
+	maxInFly int
+}
+
+// simulate runs a closed loop on a fake clock: senders keep the limiter's
+// limit of Bundles in flight, each Bundle's size from size, for answers
+// answers; srv(i) is the server for the i-th answer (it may change).
+func simulate(l Limiter, answers int, srv func(i int) server, size func(*rand.Rand) int, seed uint64) simResult {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	var q queue
+	var now time.Duration
+	var r simResult
+	var half time.Duration
+	halfRes := 0
+	fill := func(i int) {
+		for q.Len() < l.Limit() {
+			n := size(rng)
+			inFlight := q.Len() + 1
+			heap.Push(&q, pending{done: now + srv(i).rtt(n, inFlight, rng), start: now, n: n, inFlight: inFlight})
+			r.maxInFly = max(r.maxInFly, q.Len())
+		}
+	}
+	fill(0)
+	for i := range answers {
+		p := heap.Pop(&q).(pending)
+		now = p.done
+		l.Observe(Sample{RTT: p.done - p.start, Resources: p.n, InFlight: p.inFlight})
+		r.limits = append(r.limits, l.Limit())
+		if i == answers/2 {
+			half = now
+		}
+		if i > answers/2 {
+			halfRes += p.n
+		}
+		fill(i)
+	}
+	r.clock = now
+	r.resRate = float64(halfRes) / (now - half).Seconds()
+	return r
+}
+
+func fixed(n int) func(*rand.Rand) int { return func(*rand.Rand) int { return n } }
+
+func between(lo, hi int) func(*rand.Rand) int {
+	return func(r *rand.Rand) int { return lo + r.IntN(hi-lo+1) }
+}
+
+func steady(s server) func(int) server { return func(int) server { return s } }
+
+// TestGradientConvergesNearTheKnee: a server whose latency is flat up to
+// its workers and grows beyond: the limit settles between the knee and
+// Tolerance × knee + Queue, and the throughput is the server's best.
+func TestGradientConvergesNearTheKnee(t *testing.T) {
+	tests := []struct {
+		name    string
+		srv     server
+		max     int
+		size    func(*rand.Rand) int
+		lo, hi  int // where it must settle
+		minRate float64
+	}{
+		{"knee 4, Bundles of 100", server{workers: 4, cost: 2 * time.Millisecond, noise: 0.15}, 16, fixed(100), 4, 6, 0.95},
+		{"knee 2, Bundles of 100", server{workers: 2, cost: 2 * time.Millisecond, noise: 0.15}, 8, fixed(100), 2, 4, 0.95},
+		{"knee 2, Bundles of 5 to 200 (per-resource latency)", server{workers: 2, cost: 2 * time.Millisecond, noise: 0.15}, 8, between(5, 200), 2, 4, 0.9},
+		{"knee 6, noise ±30%", server{workers: 6, cost: time.Millisecond, noise: 0.3}, 16, fixed(50), 5, 9, 0.9},
+		{"knee 1", server{workers: 1, cost: 3 * time.Millisecond, noise: 0.1}, 8, fixed(100), 1, 3, 0.95},
+		{"no knee below the maximum", server{workers: 100, cost: time.Millisecond, noise: 0.2}, 8, fixed(100), 8, 8, 0.95},
+		{"maximum below the knee", server{workers: 8, cost: time.Millisecond, noise: 0.2}, 3, fixed(100), 3, 3, 0.95},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewGradient(GradientConfig{Max: tt.max})
+			r := simulate(g, 2000, steady(tt.srv), tt.size, 1)
+			st := g.Stats()
+			if st.Settled < tt.lo || st.Settled > tt.hi {
+				t.Errorf("settled at %d, want %d..%d (stats %+v)", st.Settled, tt.lo, tt.hi, st)
+			}
+			// Noise may push the limit out for a moment, not for long.
+			out := 0
+			for _, l := range r.limits[len(r.limits)/2:] {
+				if l < tt.lo || l > tt.hi+1 {
+					out++
+				}
+			}
+			if out > len(r.limits)/100 {
+				t.Errorf("second half: %d of %d answers with a limit outside %d..%d", out, len(r.limits)/2, tt.lo, tt.hi+1)
+			}
+			if r.maxInFly > tt.max || st.Highest > tt.max || st.Lowest < 1 {
+				t.Errorf("bounds: %d in flight, limits %d..%d, want within 1..%d", r.maxInFly, st.Lowest, st.Highest, tt.max)
+			}
+			best := min(tt.srv.workers, float64(tt.max)) / tt.srv.cost.Seconds()
+			if r.resRate < tt.minRate*best {
+				t.Errorf("throughput %.0f resources/s, want at least %.0f%% of the best %.0f", r.resRate, 100*tt.minRate, best)
+			}
+		})
+	}
+}
+
+// TestGradientFollowsASlowerServer: the server becomes twice as slow per
+// resource halfway (it filled up): the stale base makes the limit fall,
+// the base is measured again, and the limit settles near the knee again.
+func TestGradientFollowsASlowerServer(t *testing.T) {
+	fast := server{workers: 4, cost: time.Millisecond, noise: 0.1}
+	slow := server{workers: 4, cost: 2 * time.Millisecond, noise: 0.1}
+	g := NewGradient(GradientConfig{Max: 16})
+	r := simulate(g, 3000, func(i int) server {
+		if i < 1000 {
+			return fast
+		}
+		return slow
+	}, fixed(100), 2)
+	tail := r.limits[2000:]
+	for i, l := range tail {
+		if l < 3 || l > 7 {
+			t.Fatalf("answer %d of the tail: limit %d, want 3..7", 2000+i, l)
+		}
+	}
+	if best := 4 / slow.cost.Seconds(); r.resRate < 0.9*best {
+		t.Errorf("throughput after the change %.0f resources/s, want at least 90%% of the best %.0f", r.resRate, best)
+	}
+}
+
+func TestGradientHalvesOnOverload(t *testing.T) {
+	g := NewGradient(GradientConfig{Max: 8, Initial: 8})
+	want := []int{4, 2, 1, 1}
+	for i, w := range want {
+		g.Observe(Sample{Overloaded: true, InFlight: 8})
+		if got := g.Limit(); got != w {
+			t.Fatalf("after overload %d: limit %d, want %d", i+1, got, w)
+		}
+	}
+	// It climbs back by one per answer that found the limit full.
+	for want := 2; want <= 8; want++ {
+		g.Observe(Sample{RTT: 100 * time.Millisecond, Resources: 100, InFlight: g.Limit()})
+		if got := g.Limit(); got != want {
+			t.Fatalf("climbing: limit %d, want %d", got, want)
+		}
+	}
+	g.Observe(Sample{RTT: 100 * time.Millisecond, Resources: 100, InFlight: 8})
+	if got := g.Limit(); got != 8 {
+		t.Errorf("at the maximum: limit %d, want 8", got)
+	}
+}
+
+// TestGradientDoesNotGrowWhenNotFull: with fewer requests offered than the
+// limit admits (the reader is the bottleneck), flat latency is no reason to
+// grow.
+func TestGradientDoesNotGrowWhenNotFull(t *testing.T) {
+	g := NewGradient(GradientConfig{Max: 8, Initial: 3})
+	for range 100 {
+		g.Observe(Sample{RTT: 100 * time.Millisecond, Resources: 100, InFlight: 1})
+	}
+	if got := g.Limit(); got != 3 {
+		t.Errorf("limit %d, want 3", got)
+	}
+}
+
+func TestGradientIgnoresFailedRequests(t *testing.T) {
+	g := NewGradient(GradientConfig{Max: 8, Initial: 2})
+	for range 10 {
+		g.Observe(Sample{RTT: time.Second, InFlight: 2}) // Resources 0: no latency
+	}
+	if got := g.Limit(); got != 2 {
+		t.Errorf("limit %d, want 2", got)
+	}
+}
+
+func TestGradientDefaults(t *testing.T) {
+	g := NewGradient(GradientConfig{})
+	st := g.Stats()
+	if st.Min != 1 || st.Max != 8 || g.Limit() != 1 || !st.Adaptive || st.Settled != 1 {
+		t.Errorf("got limit %d, stats %+v; want 1, adaptive 1..8 settled 1", g.Limit(), st)
+	}
+}
+
+func TestAIMD(t *testing.T) {
+	a := NewAIMD(4)
+	steps := []struct {
+		s    Sample
+		want int
+	}{
+		{Sample{Resources: 10}, 4},
+		{Sample{Overloaded: true}, 2},
+		{Sample{Overloaded: true}, 1},
+		{Sample{Overloaded: true}, 1},
+		{Sample{Resources: 10}, 2}, // one success at limit 1
+		{Sample{Resources: 10}, 2},
+		{Sample{Resources: 10}, 3}, // two at limit 2: the most resources
+		{Sample{}, 3},
+		{Sample{}, 3},
+		{Sample{}, 4},
+		{Sample{}, 4}, // the maximum
+	}
+	for i, st := range steps {
+		a.Observe(st.s)
+		if got := a.Limit(); got != st.want {
+			t.Fatalf("step %d: limit %d, want %d", i, got, st.want)
+		}
+	}
+	s := a.Stats()
+	if s.Adaptive || s.Min != 4 || s.Max != 4 || s.Lowest != 1 || s.Highest != 4 || s.Final != 4 || s.Settled != 2 {
+		t.Errorf("stats %+v", s)
+	}
+}

@@ -1,0 +1,47 @@
+package transfer
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
+)
+
+// TestRunConcurrencyBounds: with an adaptive limit, Concurrency senders
+// run but never more Bundles are in flight than it; the limit starts at 1
+// and climbs; the summary says so. With a fixed one, it stays there.
+func TestRunConcurrencyBounds(t *testing.T) {
+	for _, adaptive := range []bool{true, false} {
+		dir := writeFiles(t, map[string][]string{"Patient.ndjson": resources("Patient", 400)})
+		var inFlight, most atomic.Int32
+		s := &fakeSender{answer: func(n int, urls []string) ([]fhir.EntryResult, error) {
+			now := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for old := most.Load(); now > old && !most.CompareAndSwap(old, now); old = most.Load() {
+			}
+			time.Sleep(2 * time.Millisecond)
+			return allStatus(len(urls), fhir.Created, 201), nil
+		}}
+		sum, err := New(s, Options{BatchSize: 10, Concurrency: 4, Adaptive: adaptive, Retry: fastRetry}).Run(t.Context(), buildPlan(t, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := sum.Concurrency
+		if got := int(most.Load()); got > 4 {
+			t.Errorf("adaptive=%v: %d Bundles in flight, want at most 4", adaptive, got)
+		}
+		if c.Adaptive != adaptive || c.Max != 4 || c.Highest > 4 || c.Settled < 1 || c.Settled > 4 {
+			t.Errorf("adaptive=%v: stats %+v", adaptive, c)
+		}
+		switch {
+		case adaptive && (c.Min != 1 || c.Lowest != 1 || c.Highest < 2):
+			t.Errorf("adaptive: stats %+v, want it to start at 1 and climb", c)
+		case !adaptive && (c.Min != 4 || c.Lowest != 4 || c.Settled != 4):
+			t.Errorf("fixed: stats %+v, want 4 throughout", c)
+		}
+		if sum.Created != 400 {
+			t.Errorf("created %d, want 400", sum.Created)
+		}
+	}
+}
