@@ -23,8 +23,12 @@ func printPlan(w io.Writer, p *plan.Plan) {
 		fmt.Fprintf(w, "  Step %d: %s (%s, %s)\n", i+1, strings.Join(st.Types, ", "), progress.Plural(len(st.Files), "file", "files"), resources(st.Lines()))
 	}
 	if a := p.Analysis; a != nil {
-		fmt.Fprintf(w, "\nReferences: %s to resources by id (%s between resources of one step), %s conditional\n",
-			progress.Thousands(a.References), progress.Thousands(a.Edges), progress.Thousands(a.Conditional))
+		canonical := ""
+		if a.Canonical > 0 {
+			canonical = fmt.Sprintf(", %s canonical by the url of a resource in the data", progress.Thousands(a.Canonical))
+		}
+		fmt.Fprintf(w, "\nReferences: %s to resources by id (%s between resources of one step), %s conditional%s\n",
+			progress.Thousands(a.References), progress.Thousands(a.Edges), progress.Thousands(a.Conditional), canonical)
 		if a.Waves > 1 {
 			fmt.Fprintf(w, "Within steps: %s, for resources that reference others of their step\n", progress.Plural(a.Waves, "wave", "waves"))
 		}

@@ -42,8 +42,12 @@ type Analysis struct {
 	Resources int // distinct Type/id keys
 	// Duplicates counts the ids that occur more than once; only the last
 	// occurrence of each is written (see Written).
-	Duplicates   Duplicates
-	References   int // local references (Type/id and absolute URLs of the server)
+	Duplicates Duplicates
+	References int // local references (Type/id and absolute URLs of the server)
+	// Canonical counts the canonical references by absolute URL that
+	// resolve to the url of a resource in the data (in References too;
+	// relative canonical Type/id count as plain references).
+	Canonical    int
 	Conditional  int // conditional references (Type?query): ordered by type only
 	Edges        int // references between resources of one type group
 	Cycles       int // reference cycles, each sent as one transaction
@@ -213,7 +217,8 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 	defer sp.close()
 	nt := len(fhirtype.R4)
 	z := &analyzer{opts: opts, a: &Analysis{}, ib: graph.NewIndexBuilder(0), sp: sp,
-		seed: maphash.MakeSeed(), edgeCount: make([]int, nt*nt)}
+		seed: maphash.MakeSeed(), edgeCount: make([]int, nt*nt),
+		urls: map[string][]canonTarget{}, canonFrom: map[canonEdge]int{}}
 	present := make([]string, 0, len(byType))
 	for t := range byType {
 		present = append(present, t)
@@ -228,6 +233,7 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 	if err := a.findDuplicates(ctx, sp); err != nil {
 		return err
 	}
+	z.canonicalTypeEdges()
 	typeEdges := z.typeEdges()
 	groups := graph.TypeOrder(present, typeEdges, Classic)
 	g, err := z.link(ctx, groups)
@@ -255,6 +261,12 @@ type analyzer struct {
 	// fhirtype.R4) at i*len(fhirtype.R4)+j: a map lookup per reference
 	// costs more than the search.
 	edgeCount []int
+	// urls maps the canonical url of each resource that has one to the
+	// resources of the data with that url; canonFrom counts, by url and
+	// referring type, the canonical references by absolute URL, which
+	// resolve once every url is known (see canonical.go).
+	urls      map[string][]canonTarget
+	canonFrom map[canonEdge]int
 }
 
 // readInputs is the first pass: it reads every file, type by type, and
@@ -306,6 +318,9 @@ func (z *analyzer) line(typ string, ti int, id []byte, line ndjson.Line) {
 			z.sp.ref(rti, rid)
 		}
 	})
+	if hasCanonicals[ti] {
+		z.canonicals(typ, ti, id, line.Data)
+	}
 }
 
 // typeEdges returns the references counted between types.
@@ -325,7 +340,7 @@ func (z *analyzer) typeEdges() map[[2]string]int {
 // references between resources of one cyclic type group. The occurrences
 // of a duplicated id that are not written do not count.
 func (z *analyzer) link(ctx context.Context, groups []graph.TypeGroup) (*graph.Graph, error) {
-	l := &linker{a: z.a, g: graph.New(z.a.index.Len()), groupOf: map[string]int{}, missing: map[string]bool{}}
+	l := &linker{a: z.a, g: graph.New(z.a.index.Len()), groupOf: map[string]int{}, missing: map[string]bool{}, urls: z.urls}
 	for gi, g := range groups {
 		if g.Cyclic {
 			for _, t := range g.Types {
@@ -347,6 +362,7 @@ type linker struct {
 	// between its resources need ordering.
 	groupOf map[string]int
 	missing map[string]bool // the targets in a.Missing
+	urls    map[string][]canonTarget
 }
 
 // resource takes in the references of one resource read back.
@@ -366,15 +382,15 @@ func (l *linker) resource(r *spilledResource) {
 	// resources have none (a lookup is a trip to memory for a large
 	// input).
 	src, haveSrc := uint32(0), false
-	for _, ref := range r.refs {
+	to := func(ref spilledRef) {
 		a.References++
 		dst, ok := a.index.Lookup(graph.KeyBytes(ref.typ, ref.id))
 		if !ok {
 			l.dangling(r, ref)
-			continue
+			return
 		}
 		if dg, ok := l.groupOf[ref.typ]; !cyclic || !ok || dg != gr {
-			continue
+			return
 		}
 		if !haveSrc {
 			src, _ = a.index.Lookup(graph.KeyBytes(r.typ, r.id))
@@ -383,6 +399,18 @@ func (l *linker) resource(r *spilledResource) {
 		if src != dst {
 			l.g.AddEdge(src, dst)
 			a.Edges++
+		}
+	}
+	for _, ref := range r.refs {
+		if ref.typ != "" {
+			to(ref)
+			continue
+		}
+		// A canonical URL: a dependency on each resource of the data
+		// with that url, none on others.
+		for _, t := range l.urls[string(ref.id)] {
+			a.Canonical++
+			to(spilledRef{typ: fhirtype.R4[t.ti], id: t.id})
 		}
 	}
 }

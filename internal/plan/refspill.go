@@ -23,7 +23,8 @@ import (
 //
 // Records, each starting with a tag byte: 'F' and a name sets the file
 // name of the records that follow; 'R' line type id hash starts a
-// resource; 'r' type id is one reference of the last resource. Numbers
+// resource; 'r' type id is one reference of the last resource; 'u' url is
+// a canonical reference of the last resource by absolute URL. Numbers
 // are uvarints, names and ids a uvarint length and bytes, types their
 // index in fhirtype.R4, the hash 8 bytes little-endian.
 //
@@ -45,6 +46,7 @@ const (
 	tagFile     = 'F'
 	tagResource = 'R'
 	tagRef      = 'r'
+	tagURL      = 'u'
 )
 
 func newRefSpill(dir string) (*refSpill, error) {
@@ -82,6 +84,14 @@ func (s *refSpill) resource(line, ti int, id []byte, hash uint64) {
 	s.bytes(id)
 	binary.LittleEndian.PutUint64(s.num[:8], hash) // a local array would escape
 	s.w.Write(s.num[:8])
+}
+
+// url adds a canonical reference by absolute URL to the last resource:
+// the link pass resolves it to the resources with that url.
+func (s *refSpill) url(u string) {
+	s.writing()
+	s.w.WriteByte(tagURL)
+	s.bytes([]byte(u))
 }
 
 // ref adds a reference to a resource of type fhirtype.R4[ti].
@@ -128,6 +138,8 @@ type spilledResource struct {
 	refs []spilledRef
 }
 
+// spilledRef is a reference: to typ/id, or (typ "") to the canonical
+// url id.
 type spilledRef struct {
 	typ string
 	id  []byte
@@ -183,13 +195,15 @@ func (s *refSpill) each(ctx context.Context, fn func(r *spilledResource)) error 
 				return err
 			}
 			spans = append(spans, span{typ: cur.typ, start: 0, end: len(s.buf)})
-		case tagRef:
+		case tagRef, tagURL:
 			if len(spans) == 0 {
 				return errors.New("planner's temporary file: a reference before any resource")
 			}
-			t, err := s.readType()
-			if err != nil {
-				return err
+			t := ""
+			if tag == tagRef {
+				if t, err = s.readType(); err != nil {
+					return err
+				}
 			}
 			start := len(s.buf)
 			if err := s.readBytes(); err != nil {
