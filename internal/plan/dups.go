@@ -127,7 +127,7 @@ func (a *Analysis) findDuplicates(ctx context.Context, sp *refSpill) error {
 		start = end
 	}
 	a.pickExamples(ids)
-	return nil
+	return a.nameExamples(ctx, sp)
 }
 
 // duplicate records one duplicated Type/id from its occurrences in input
@@ -155,8 +155,8 @@ func differing(occ []dupOccurrence) bool {
 }
 
 // pickExamples keeps as examples the MaxDuplicateExamples ids whose
-// first occurrence comes first in input order. Their Type/id is filled in
-// by nameExample, as the last pass meets them.
+// first occurrence comes first in input order (their Type/id is filled
+// in by nameExamples).
 func (a *Analysis) pickExamples(ids [][]dupOccurrence) {
 	names := a.dupFiles.names
 	slices.SortFunc(ids, func(x, y []dupOccurrence) int {
@@ -179,12 +179,18 @@ func (a *Analysis) site(o dupOccurrence) string {
 	return fmt.Sprintf("%s:%d", a.dupFiles.names[o.file], o.line)
 }
 
-// nameExample fills in the Type/id of the example of key and check, if
-// it is one.
-func (a *Analysis) nameExample(key, check uint64, typ string, id []byte) {
-	if i, ok := a.exampleOf[key^check]; ok && a.Duplicates.Examples[i].Resource == "" {
-		a.Duplicates.Examples[i].Resource = typ + "/" + string(id)
-	}
+// nameExamples reads the spill once more for the Type/id of the
+// examples: the occurrences kept only hashes of them.
+func (a *Analysis) nameExamples(ctx context.Context, sp *refSpill) error {
+	return sp.each(ctx, func(r *spilledResource) {
+		k := graph.KeyBytes(r.typ, r.id)
+		if !a.isDuplicate(k) {
+			return
+		}
+		if i, ok := a.exampleOf[k^a.checkHash(r.typ, r.id)]; ok && a.Duplicates.Examples[i].Resource == "" {
+			a.Duplicates.Examples[i].Resource = r.typ + "/" + string(r.id)
+		}
+	})
 }
 
 // checkHash is the second hash of typ/id (see dupAt). The seeded
