@@ -52,6 +52,9 @@ type Client struct {
 	base *url.URL
 	cfg  Config
 	http *http.Client
+	// untimed is http without its Timeout, for requests that carry their
+	// own (WithTimeout).
+	untimed *http.Client
 }
 
 // New checks cfg and returns a client. User info in the base URL becomes
@@ -82,7 +85,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "minio-to-fhir"
 	}
-	return &Client{base: u, cfg: cfg, http: hc}, nil
+	untimed := *hc
+	untimed.Timeout = 0
+	return &Client{base: u, cfg: cfg, http: hc, untimed: &untimed}, nil
 }
 
 // ParseBaseURL checks that s is an absolute http(s) URL and returns it
