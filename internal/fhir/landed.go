@@ -21,13 +21,20 @@ type Version struct {
 // is on the server (ids not on it are absent), and the server's clock at
 // the time of the answer (the search Bundle's meta.lastUpdated; zero when
 // the server gives none). It asks in searches of at most 50 ids, with
-// _elements=id, so that a huge resource costs the answer a few bytes.
+// _elements=id (_summary=true for Bundles), so that a huge resource costs
+// the answer a few bytes.
 func (c *Client) Versions(ctx context.Context, typ string, ids []string) (map[string]Version, time.Time, error) {
 	found := map[string]Version{}
 	var now time.Time
 	for start := 0; start < len(ids); start += 50 {
 		chunk := ids[start:min(start+50, len(ids))]
 		form := url.Values{"_id": {strings.Join(chunk, ",")}, "_elements": {"id"}, "_count": {"50"}}
+		if typ == "Bundle" {
+			// HAPI applies _elements to the searchset Bundle too, which
+			// then loses its entries; _summary keeps them (without theirs).
+			form.Del("_elements")
+			form.Set("_summary", "true")
+		}
 		req, err := c.newRequest(ctx, "POST", typ+"/_search", []byte(form.Encode()))
 		if err != nil {
 			return nil, now, err

@@ -15,8 +15,8 @@ import (
 // server may still be writing it: HAPI does not stop when the client
 // hangs up. So the uploader first watches what lands (searches by _id,
 // a few bytes per resource) until the abandoned try is done: every entry
-// landed, or nothing more landed for as long as the rest would be given
-// in a request of its own. Only then does it send what did not land, in
+// landed, or nothing more landed for four times as long as the rest would
+// be given in a request of its own. Only then does it send what did not land, in
 // halves, down to single resources; a single resource is given more time
 // on each try. No two tries of the same resources are in flight at once
 // (unless the server stays silent longer than its allowance).
@@ -26,6 +26,14 @@ import (
 type Versioner interface {
 	Versions(ctx context.Context, typ string, ids []string) (map[string]fhir.Version, time.Time, error)
 }
+
+// quietFactor times a request's wait is how long an abandoned try may
+// show no progress before the uploader takes it for dead and sends its
+// resources again. A busy server can be far slower than the allowance
+// (on the shared test bed, one Provenance of 3,000 targets took a minute
+// while abandoned tries still ran): taking a live try for dead piles a new
+// one onto it, which is worse than waiting.
+const quietFactor = 4
 
 // maxScale bounds the longer waits given to a single resource that timed
 // out: 2 and then 4 times its allowance (capped at TimeoutMax).
@@ -61,7 +69,7 @@ func (u *Uploader) deliver(ctx context.Context, b *batch, kind fhir.Kind, idx []
 		return res, retries, err
 	}
 	u.opts.Reporter.Warn(fmt.Sprintf("%s batch %d: no answer for %d resources in %s; the server may still be writing them: watching what lands before sending the rest again", b.label, b.index, len(idx), wait.Round(time.Millisecond)))
-	landed, serr := u.settle(ctx, b, idx, start, u.timeoutFor(len(idx), refs, bl.Size(), 1))
+	landed, serr := u.settle(ctx, b, idx, start, quietFactor*u.timeoutFor(len(idx), refs, bl.Size(), 1))
 	if serr != nil {
 		return nil, retries, err // interrupted: no answer
 	}
