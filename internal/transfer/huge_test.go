@@ -256,3 +256,26 @@ func TestTimedOutBundle(t *testing.T) {
 		})
 	}
 }
+
+func TestHalves(t *testing.T) {
+	b := &batch{entries: []entry{{cycle: 1}, {cycle: 1}, {cycle: 2}, {cycle: 3}, {cycle: 3}, {cycle: 3}}}
+	tests := []struct {
+		name string
+		kind fhir.Kind
+		idx  []int
+		want string
+	}{
+		{"batch", fhir.Batch, []int{0, 1, 2, 3, 4}, "[[0 1] [2 3 4]]"},
+		{"single", fhir.Batch, []int{4}, "[[4]]"},
+		{"transaction, between cycles", fhir.Transaction, []int{0, 1, 2, 3, 4, 5}, "[[0 1 2] [3 4 5]]"},
+		{"transaction of two cycles", fhir.Transaction, []int{0, 1, 2}, "[[0 1] [2]]"},
+		{"one cycle is not split", fhir.Transaction, []int{3, 4, 5}, "[[3 4 5]]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := fmt.Sprint(halves(b, tt.kind, tt.idx)); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

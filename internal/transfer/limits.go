@@ -14,7 +14,7 @@ const (
 	// DefaultBatchSize is the resources per Bundle: the rate does not grow
 	// beyond it.
 	DefaultBatchSize = 100
-	// DefaultBatchBytes bounds a Bundle's body: 4 MiB is 40 times a Bundle
+	// DefaultBatchBytes bounds a Bundle's body: 4 MiB is 25 times a Bundle
 	// of 100 average Synthea resources, and bounds what every Bundle in
 	// flight holds in memory, here and on the server.
 	DefaultBatchBytes = 4 << 20

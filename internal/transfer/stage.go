@@ -153,7 +153,7 @@ func (u *Uploader) send(ctx context.Context, b *batch) outcome {
 	}
 	start := time.Now()
 	o.results, o.retries, o.err = u.post(ctx, b, b.kind, nil)
-	if o.err != nil && b.kind == fhir.Transaction && !u.fatal(o.err) && ctx.Err() == nil {
+	if o.err != nil && b.kind == fhir.Transaction && !u.fatal(o.err) && !timedOut(o.err) && ctx.Err() == nil {
 		// A transaction is all or nothing: send each cycle on its own, so
 		// that one bad cycle does not take the others down with it.
 		o.results, o.err = u.splitTransaction(ctx, b, o.err, &o.retries)
