@@ -40,6 +40,10 @@ func (c *Client) Versions(ctx context.Context, typ string, ids []string) (map[st
 			return nil, now, err
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		// HAPI answers a search it saw in the last minute from its cache
+		// (the same Bundle, the same lastUpdated): a poll would never see
+		// a resource land.
+		req.Header.Set("Cache-Control", "no-cache")
 		resp, err := c.http.Do(req)
 		if err != nil {
 			return nil, now, &NetError{Err: err}

@@ -16,6 +16,9 @@ func TestVersions(t *testing.T) {
 		if r.Method != "POST" || r.URL.Path != "/Provenance/_search" {
 			t.Errorf("%s %s", r.Method, r.URL.Path)
 		}
+		if r.Header.Get("Cache-Control") != "no-cache" {
+			t.Errorf("Cache-Control %q, want no-cache (HAPI caches searches)", r.Header.Get("Cache-Control"))
+		}
 		r.ParseForm()
 		asked = append(asked, r.PostForm.Get("_id"))
 		if r.PostForm.Get("_elements") != "id" {
