@@ -13,7 +13,7 @@ import (
 // settingNames are the variables read from .env and the environment.
 var settingNames = []string{
 	"FHIR_BASE_URL", "FHIR_AUTH_ENABLED", "FHIR_USERNAME", "FHIR_PASSWORD", "FHIR_TOKEN",
-	"TMP_DIR", "BATCH_SIZE", "CONCURRENCY",
+	"TMP_DIR", "BATCH_SIZE", "BATCH_BYTES", "BATCH_REFS", "CONCURRENCY",
 	"MINIO_ENDPOINT", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "MINIO_BUCKET", "MINIO_PREFIX",
 	"MINIO_SECURE", "MINIO_REGION",
 }
