@@ -21,6 +21,7 @@ func (c *Client) Existing(ctx context.Context, typ string, ids []string) (map[st
 			return nil, err
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cache-Control", "no-cache") // not HAPI's cached answer of a minute ago
 		resp, err := c.http.Do(req)
 		if err != nil {
 			return nil, &NetError{Err: err}
