@@ -15,8 +15,8 @@ import (
 // server may still be writing it: HAPI does not stop when the client
 // hangs up. So the uploader first watches what lands (searches by _id,
 // a few bytes per resource) until the abandoned try is done: every entry
-// landed, or nothing more landed for four times as long as the rest would
-// be given in a request of its own. Only then does it send what did not land, in
+// landed, or nothing more landed for four times as long as the resource
+// the server works on would be allowed on its own. Only then does it send what did not land, in
 // halves, down to single resources; a single resource is given more time
 // on each try. No two tries of the same resources are in flight at once
 // (unless the server stays silent longer than its allowance).
@@ -27,12 +27,13 @@ type Versioner interface {
 	Versions(ctx context.Context, typ string, ids []string) (map[string]fhir.Version, time.Time, error)
 }
 
-// quietFactor times a request's wait is how long an abandoned try may
-// show no progress before the uploader takes it for dead and sends its
-// resources again. A busy server can be far slower than the allowance
-// (on the shared test bed, one Provenance of 3,000 targets took a minute
-// while abandoned tries still ran): taking a live try for dead piles a new
-// one onto it, which is worse than waiting.
+// quietFactor times a request's wait (or the allowance of what the
+// server works on, when longer) is how long an abandoned try may show no
+// progress before the uploader takes it for dead and sends its resources
+// again. A busy server can be far slower than its usual pace (on the
+// shared, overloaded test bed one Provenance of 2,500 targets took 15-46 s
+// instead of 2): taking a live try for dead piles a new one onto it,
+// which is worse than waiting.
 const quietFactor = 4
 
 // maxScale bounds the longer waits given to a single resource that timed
@@ -69,7 +70,7 @@ func (u *Uploader) deliver(ctx context.Context, b *batch, kind fhir.Kind, idx []
 		return res, retries, err
 	}
 	u.opts.Reporter.Warn(fmt.Sprintf("%s batch %d: no answer for %d resources in %s; the server may still be writing them: watching what lands before sending the rest again", b.label, b.index, len(idx), wait.Round(time.Millisecond)))
-	landed, serr := u.settle(ctx, b, idx, start, quietFactor*u.timeoutFor(len(idx), refs, bl.Size(), 1))
+	landed, serr := u.settle(ctx, b, kind, idx, start, wait)
 	if serr != nil {
 		return nil, retries, err // interrupted: no answer
 	}
@@ -213,16 +214,16 @@ func (u *Uploader) tries(ctx context.Context, b *batch, bl *fhir.Builder, wait t
 	return results, retries, start, err
 }
 
-// settle waits until the try of entries idx that started at start is done
-// on the server: every entry landed, or none landed for quiet. It returns
-// the entries that landed (written since the try started) with their
-// versions. A sender that cannot tell what landed is given quiet.
-func (u *Uploader) settle(ctx context.Context, b *batch, idx []int, start time.Time, quiet time.Duration) (map[int]fhir.Version, error) {
+// settle waits until the try of entries idx that started at start (and
+// was given wait) is done on the server: every entry landed, or none
+// landed for quiet (see quiet). It returns the entries that landed
+// (written since the try started) with their versions. A sender that
+// cannot tell what landed is given quiet.
+func (u *Uploader) settle(ctx context.Context, b *batch, kind fhir.Kind, idx []int, start time.Time, wait time.Duration) (map[int]fhir.Version, error) {
 	v, ok := u.sender.(Versioner)
 	landed := map[int]fhir.Version{}
 	var since time.Time // the try's start on the server's clock
 	last := time.Now()
-	every := min(max(quiet/8, 10*time.Millisecond), 5*time.Second)
 	for {
 		if ok {
 			got, err := landedSince(ctx, v, b, idx, start, &since)
@@ -233,13 +234,34 @@ func (u *Uploader) settle(ctx context.Context, b *batch, idx []int, start time.T
 				return landed, nil
 			}
 		}
+		quiet := u.quiet(b, kind, idx, landed, wait)
 		if time.Since(last) >= quiet {
 			return landed, nil
 		}
-		if err := retry.Sleep(ctx, every); err != nil {
+		if err := retry.Sleep(ctx, min(max(quiet/16, 10*time.Millisecond), 5*time.Second)); err != nil {
 			return landed, err
 		}
 	}
+}
+
+// quiet is how long an abandoned try may show no progress before it is
+// taken for dead: quietFactor times the longer of its wait and the
+// allowance, not capped, of what the server works on now. A batch is
+// written entry by entry, in order, so that is the first entry not
+// landed; a transaction shows nothing until it commits, so that is every
+// entry not landed.
+func (u *Uploader) quiet(b *batch, kind fhir.Kind, idx []int, landed map[int]fhir.Version, wait time.Duration) time.Duration {
+	var n, refs, size int
+	for _, i := range idx {
+		if _, ok := landed[i]; ok {
+			continue
+		}
+		n, refs, size = n+1, refs+b.entries[i].refs, size+len(b.b.Resource(i))
+		if kind != fhir.Transaction {
+			break
+		}
+	}
+	return quietFactor * max(wait, allowance(n, refs, size))
 }
 
 // landedSince asks the server which of entries idx were written since the

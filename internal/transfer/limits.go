@@ -48,7 +48,12 @@ func countRefs(raw []byte) int { return bytes.Count(raw, refKey) }
 // after a single resource timed out): the allowance for its size, at least
 // Timeout, at most TimeoutMax.
 func (u *Uploader) timeoutFor(n, refs, size int, scale int) time.Duration {
-	est := time.Duration(n)*allowPerEntry + time.Duration(refs)*allowPerRef + time.Duration(size)*allowPerMiB/(1<<20)
-	d := max(u.opts.Timeout, est) * time.Duration(max(1, scale))
+	d := max(u.opts.Timeout, allowance(n, refs, size)) * time.Duration(max(1, scale))
 	return min(d, u.opts.TimeoutMax)
+}
+
+// allowance is the time a request of n entries, refs references and size
+// bytes is allowed, before any floor or cap.
+func allowance(n, refs, size int) time.Duration {
+	return time.Duration(n)*allowPerEntry + time.Duration(refs)*allowPerRef + time.Duration(size)*allowPerMiB/(1<<20)
 }
