@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -277,5 +278,43 @@ func TestHalves(t *testing.T) {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestEveryR4TypeIsSent: Parameters, OperationOutcome and Bundles go to the
+// server (HAPI stores the first two, and says itself which Bundles it
+// refuses); only a name that is no R4 type is refused here, in those words.
+func TestEveryR4TypeIsSent(t *testing.T) {
+	dir := writeFiles(t, map[string][]string{"Basic.ndjson": {
+		`{"resourceType":"Parameters","id":"p"}`,
+		`{"resourceType":"OperationOutcome","id":"o","issue":[]}`,
+		`{"resourceType":"Bundle","id":"b","type":"transaction"}`,
+		`{"resourceType":"Patientt","id":"x"}`,
+	}})
+	s := &fakeSender{answer: func(n int, urls []string) ([]fhir.EntryResult, error) {
+		out := allStatus(len(urls), fhir.Created, 201)
+		for i, u := range urls {
+			if strings.HasPrefix(u, "Bundle/") {
+				out[i] = fhir.EntryResult{Result: fhir.Failed, Status: 422, Outcome: "HAPI-0522: Unable to store a Bundle resource on this server with a Bundle.type value of: transaction."}
+			}
+		}
+		return out, nil
+	}}
+	log := filepath.Join(t.TempDir(), "failures.log")
+	sum, err := New(s, Options{FailureLog: log, Retry: fastRetry}).Run(context.Background(), buildPlan(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.bundles) != 1 || fmt.Sprint(s.bundles[0]) != "[Parameters/p OperationOutcome/o Bundle/b]" {
+		t.Errorf("sent %v, want Parameters/p, OperationOutcome/o and Bundle/b", s.bundles)
+	}
+	fails := readFailures(t, log)
+	checkAccount(t, sum, fails)
+	got := map[string]string{}
+	for _, f := range fails {
+		got[f.ID] = f.Error
+	}
+	if len(fails) != 2 || !strings.Contains(got["x"], `"Patientt" is not a FHIR R4 resource type`) || !strings.Contains(got["b"], "HAPI-0522") {
+		t.Errorf("failures %v, want Patientt as no R4 type and the Bundle with HAPI's HAPI-0522", got)
 	}
 }
