@@ -123,10 +123,28 @@ func (t *tally) typ(name string) *TypeReport {
 	return r
 }
 
+// example keeps e if it is among the first t.max of its kind in input
+// order (file name, then line): searches finish in any order.
 func (t *tally) example(list *[]Example, e Example) {
-	if len(*list) < t.max {
-		*list = append(*list, e)
+	l := *list
+	if len(l) == t.max {
+		if !before(e, l[len(l)-1]) {
+			return
+		}
+		l = l[:len(l)-1]
 	}
+	i := sort.Search(len(l), func(i int) bool { return before(e, l[i]) })
+	l = append(l, Example{})
+	copy(l[i+1:], l[i:])
+	l[i] = e
+	*list = l
+}
+
+func before(a, b Example) bool {
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	return a.Line < b.Line
 }
 
 // result counts one compared resource.
