@@ -320,6 +320,9 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	}
 	if cfg.dryRun {
 		fmt.Fprintln(out, "Dry run: nothing sent.")
+		if cfg.json {
+			return writeDryRunJSON(env.Stdout, p)
+		}
 		return nil
 	}
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math/bits"
 	"sort"
@@ -38,8 +39,10 @@ const MaxDanglingExamples = 1000
 
 // Analysis is what the data's references say.
 type Analysis struct {
-	Resources    int // distinct Type/id keys
-	Duplicates   int // lines whose Type/id came before
+	Resources int // distinct Type/id keys
+	// Duplicates counts the ids that occur more than once; only the last
+	// occurrence of each is written (see Written).
+	Duplicates   Duplicates
 	References   int // local references (Type/id and absolute URLs of the server)
 	Conditional  int // conditional references (Type?query): ordered by type only
 	Edges        int // references between resources of one type group
@@ -61,6 +64,12 @@ type Analysis struct {
 	index  *graph.Index
 	res    graph.Result
 	placed placedFilter
+	// dups holds, by key, the ids that occur more than once: where each
+	// is written (see findDuplicates).
+	dups      map[uint64]dupAt
+	dupFiles  dupFiles
+	dupSeed   maphash.Seed
+	exampleOf map[uint64]int // key^check of each example -> its index
 }
 
 // placedFilter is a bit per hash slot, set for the keys of resources not
@@ -189,60 +198,79 @@ func eachLine(ctx context.Context, f File, maxLine int, fn func(typ string, ti i
 	}
 }
 
-// analyze reads the typed files once: every resource's key, the
-// references between types, and, into a temporary spill, each resource's
-// local references. With the type groups known, it reads the spill back
-// for the references between resources of a group, from which the waves
-// and cycles come. It sets p.Steps and the lines of every file.
+// analyze reads the typed files once (readInputs): every resource's key,
+// the references between types, and, into a temporary spill, each
+// resource's content hash and local references. The index of the keys
+// says which ids repeat; findDuplicates reads the spill for those only.
+// With the type groups known, link reads the spill back for the
+// references between resources of a group, from which the waves and
+// cycles come. It sets p.Steps, p.Analysis and the lines of every file.
 func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Options) error {
-	ib := graph.NewIndexBuilder(0)
-	typeEdges := map[[2]string]int{}
-	a := &Analysis{}
-	present := make([]string, 0, len(byType))
-	for t := range byType {
-		present = append(present, t)
-	}
-	sort.Strings(present)
 	sp, err := newRefSpill(opts.TempDir)
 	if err != nil {
 		return err
 	}
 	defer sp.close()
-	// The references between types, counted in a table indexed by the
-	// two types (a map lookup per reference costs more than the search).
 	nt := len(fhirtype.R4)
-	edgeCount := make([]int, nt*nt)
+	z := &analyzer{opts: opts, a: &Analysis{}, ib: graph.NewIndexBuilder(0), sp: sp,
+		seed: maphash.MakeSeed(), edgeCount: make([]int, nt*nt)}
+	present := make([]string, 0, len(byType))
+	for t := range byType {
+		present = append(present, t)
+	}
+	sort.Strings(present)
+	if err := z.readInputs(ctx, present, byType); err != nil {
+		return err
+	}
+	a := z.a
+	a.index = z.ib.Build()
+	a.Resources = a.index.Len()
+	if err := a.findDuplicates(ctx, sp); err != nil {
+		return err
+	}
+	typeEdges := z.typeEdges()
+	groups := graph.TypeOrder(present, typeEdges, Classic)
+	g, err := z.link(ctx, groups)
+	if err != nil {
+		return err
+	}
+	a.res = g.Plan()
+	a.placed = newPlacedFilter(a.index, a.res)
+	st := a.res.Stats()
+	a.Cycles, a.CycleNodes, a.LargestCycle = st.Cycles, st.CycleNodes, st.LargestCycle
+	a.Waves = max(1, st.Levels)
+	p.Analysis = a
+	p.Steps = stepsFromGroups(groups, typeEdges, byType)
+	return nil
+}
+
+// analyzer is the state of one analysis.
+type analyzer struct {
+	opts Options
+	a    *Analysis
+	ib   *graph.IndexBuilder
+	sp   *refSpill
+	seed maphash.Seed // of the content hashes
+	// edgeCount counts the references from type i to type j (indexes in
+	// fhirtype.R4) at i*len(fhirtype.R4)+j: a map lookup per reference
+	// costs more than the search.
+	edgeCount []int
+}
+
+// readInputs is the first pass: it reads every file, type by type, and
+// sets the lines of each.
+func (z *analyzer) readInputs(ctx context.Context, present []string, byType map[string][]File) error {
 	for _, t := range present {
 		fs := byType[t]
 		for i := range fs {
 			lastFile := ""
-			n, err := eachLine(ctx, fs[i], opts.MaxLine, func(typ string, ti int, id []byte, file string, line ndjson.Line) {
+			n, err := eachLine(ctx, fs[i], z.opts.MaxLine, func(typ string, ti int, id []byte, file string, line ndjson.Line) {
 				if file != lastFile {
-					sp.file(file)
+					z.sp.file(file)
 					lastFile = file
 				}
-				sp.resource(line.Num, ti, id)
-				ib.Add(graph.KeyBytes(typ, id))
-				if numeric(id) {
-					a.NumericIDs++
-					if len(a.NumericExamples) < 5 {
-						a.NumericExamples = append(a.NumericExamples, typ+"/"+string(id))
-					}
-				}
-				refs.Each(line.Data, func(ref []byte) {
-					_, rti, rid, cond, ok := localRef(ref, opts.BaseURL)
-					if !ok {
-						return
-					}
-					edgeCount[ti*nt+rti]++
-					if cond {
-						a.Conditional++
-					} else {
-						sp.ref(rti, rid)
-					}
-				})
+				z.line(typ, ti, id, line)
 			})
-			sp.end()
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -251,79 +279,128 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 			}
 		}
 	}
-	for k, n := range edgeCount {
-		if n > 0 {
-			typeEdges[[2]string{fhirtype.R4[k/nt], fhirtype.R4[k%nt]}] = n
-		}
-	}
-	if err := sp.rewind(); err != nil {
-		return err
-	}
-	a.index = ib.Build()
-	a.Resources = a.index.Len()
-	a.Duplicates = a.index.Duplicates()
-
-	groups := graph.TypeOrder(present, typeEdges, Classic)
-	groupOf := map[string]int{}
-	for gi, g := range groups {
-		for _, t := range g.Types {
-			groupOf[t] = gi
-		}
-	}
-	g := graph.New(a.index.Len())
-	missing := map[string]bool{}
-	for _, t := range present {
-		cyclic := groups[groupOf[t]].Cyclic
-		for range byType[t] {
-			err := sp.eachFile(func(r *spilledResource) {
-				// The resource's own node is looked up only for its first
-				// edge: most resources have none (a lookup is a trip to
-				// memory for a large input).
-				src, haveSrc := uint32(0), false
-				for _, ref := range r.refs {
-					a.References++
-					dst, ok := a.index.Lookup(graph.KeyBytes(ref.typ, ref.id))
-					if !ok {
-						a.DanglingTotal++
-						if len(a.Dangling) < MaxDanglingExamples {
-							to := ref.typ + "/" + string(ref.id)
-							a.Dangling = append(a.Dangling, Dangling{File: r.file, Line: r.line, From: r.typ + "/" + string(r.id), To: to})
-							if !missing[to] {
-								missing[to] = true
-								a.Missing = append(a.Missing, to)
-							}
-						}
-						continue
-					}
-					if !cyclic || groupOf[ref.typ] != groupOf[r.typ] {
-						continue
-					}
-					if !haveSrc {
-						src, _ = a.index.Lookup(graph.KeyBytes(r.typ, r.id))
-						haveSrc = true
-					}
-					if src != dst {
-						g.AddEdge(src, dst)
-						a.Edges++
-					}
-				}
-			})
-			if err != nil {
-				return err
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-		}
-	}
-	a.res = g.Plan()
-	a.placed = newPlacedFilter(a.index, a.res)
-	st := a.res.Stats()
-	a.Cycles, a.CycleNodes, a.LargestCycle = st.Cycles, st.CycleNodes, st.LargestCycle
-	p.Analysis = a
-	a.Waves = max(1, st.Levels)
-	p.Steps = stepsFromGroups(groups, typeEdges, byType)
 	return nil
+}
+
+// line takes in one resource of type typ (fhirtype.R4[ti]).
+func (z *analyzer) line(typ string, ti int, id []byte, line ndjson.Line) {
+	a := z.a
+	z.sp.resource(line.Num, ti, id, maphash.Bytes(z.seed, line.Data))
+	z.ib.Add(graph.KeyBytes(typ, id))
+	if numeric(id) {
+		a.NumericIDs++
+		if len(a.NumericExamples) < 5 {
+			a.NumericExamples = append(a.NumericExamples, typ+"/"+string(id))
+		}
+	}
+	nt := len(fhirtype.R4)
+	refs.Each(line.Data, func(ref []byte) {
+		_, rti, rid, cond, ok := localRef(ref, z.opts.BaseURL)
+		if !ok {
+			return
+		}
+		z.edgeCount[ti*nt+rti]++
+		if cond {
+			a.Conditional++
+		} else {
+			z.sp.ref(rti, rid)
+		}
+	})
+}
+
+// typeEdges returns the references counted between types.
+func (z *analyzer) typeEdges() map[[2]string]int {
+	nt := len(fhirtype.R4)
+	out := map[[2]string]int{}
+	for k, n := range z.edgeCount {
+		if n > 0 {
+			out[[2]string{fhirtype.R4[k/nt], fhirtype.R4[k%nt]}] = n
+		}
+	}
+	return out
+}
+
+// link is the last pass: it reads the spill back, counts the references
+// and those to resources not in the data, and returns the graph of the
+// references between resources of one cyclic type group. The occurrences
+// of a duplicated id that are not written do not count.
+func (z *analyzer) link(ctx context.Context, groups []graph.TypeGroup) (*graph.Graph, error) {
+	l := &linker{a: z.a, g: graph.New(z.a.index.Len()), groupOf: map[string]int{}, missing: map[string]bool{}}
+	for gi, g := range groups {
+		if g.Cyclic {
+			for _, t := range g.Types {
+				l.groupOf[t] = gi
+			}
+		}
+	}
+	if err := z.sp.each(ctx, l.resource); err != nil {
+		return nil, err
+	}
+	return l.g, nil
+}
+
+// linker is the state of link.
+type linker struct {
+	a *Analysis
+	g *graph.Graph
+	// groupOf gives the group of each type of a cyclic group: references
+	// between its resources need ordering.
+	groupOf map[string]int
+	missing map[string]bool // the targets in a.Missing
+}
+
+// resource takes in the references of one resource read back.
+func (l *linker) resource(r *spilledResource) {
+	a := l.a
+	if len(a.dups) > 0 {
+		if key := graph.KeyBytes(r.typ, r.id); a.isDuplicate(key) {
+			check := a.checkHash(r.typ, r.id)
+			a.nameExample(key, check, r.typ, r.id)
+			if !a.writtenAt(key, check, r.file, r.line) {
+				return
+			}
+		}
+	}
+	gr, cyclic := l.groupOf[r.typ]
+	// The resource's own node is looked up only for its first edge: most
+	// resources have none (a lookup is a trip to memory for a large
+	// input).
+	src, haveSrc := uint32(0), false
+	for _, ref := range r.refs {
+		a.References++
+		dst, ok := a.index.Lookup(graph.KeyBytes(ref.typ, ref.id))
+		if !ok {
+			l.dangling(r, ref)
+			continue
+		}
+		if dg, ok := l.groupOf[ref.typ]; !cyclic || !ok || dg != gr {
+			continue
+		}
+		if !haveSrc {
+			src, _ = a.index.Lookup(graph.KeyBytes(r.typ, r.id))
+			haveSrc = true
+		}
+		if src != dst {
+			l.g.AddEdge(src, dst)
+			a.Edges++
+		}
+	}
+}
+
+// dangling counts a reference to a resource not in the data, and keeps
+// the first MaxDanglingExamples.
+func (l *linker) dangling(r *spilledResource, ref spilledRef) {
+	a := l.a
+	a.DanglingTotal++
+	if len(a.Dangling) >= MaxDanglingExamples {
+		return
+	}
+	to := ref.typ + "/" + string(ref.id)
+	a.Dangling = append(a.Dangling, Dangling{File: r.file, Line: r.line, From: r.typ + "/" + string(r.id), To: to})
+	if !l.missing[to] {
+		l.missing[to] = true
+		a.Missing = append(a.Missing, to)
+	}
 }
 
 // stepsFromGroups puts groups that do not depend on each other in one

@@ -169,6 +169,10 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 			msg := fmt.Sprintf("holds a %s in a file of %s resources; each line is sent as the type it says", m.Type, f.Type)
 			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true}
 		}
+		if !sp.a.Written(m.Type, m.ID, file, line.Num) {
+			bt.current().superseded = append(bt.current().superseded, m.Type)
+			continue
+		}
 		e := entry{file: file, line: line.Num, typ: m.Type, id: m.ID}
 		if p := sp.a.Place(m.Type, m.ID); p.Wave > 0 || p.Cycle != 0 {
 			if err := sp.add(p, e, line.Data); err != nil {

@@ -3,6 +3,8 @@ package transfer
 import (
 	"sort"
 	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 )
 
 // Counts are the outcomes of a set of resources.
@@ -12,6 +14,9 @@ type Counts struct {
 	Updated   int `json:"updated"`   // 200, content changed
 	Unchanged int `json:"unchanged"` // 200, same content already stored
 	Failed    int `json:"failed"`    // in the failure log
+	// DuplicatesSkipped counts the lines not sent because a later line
+	// of the input holds the same Type/id (plan.Analysis.Written).
+	DuplicatesSkipped int `json:"duplicatesSkipped"`
 }
 
 // Landed is the number of resources now on the server.
@@ -23,6 +28,7 @@ func (c *Counts) add(o Counts) {
 	c.Updated += o.Updated
 	c.Unchanged += o.Unchanged
 	c.Failed += o.Failed
+	c.DuplicatesSkipped += o.DuplicatesSkipped
 }
 
 // FileProblem is an input file that could not be read, whole or in part.
@@ -48,6 +54,9 @@ type Summary struct {
 	// the resources it had confirmed, which this run did not send again.
 	Resumed bool `json:"resumed"`
 	Skipped int  `json:"skipped"`
+	// Duplicates is what the plan found of ids that occur more than once
+	// (nil when it did not read the data or found none).
+	Duplicates *plan.Duplicates `json:"duplicates,omitempty"`
 }
 
 // Types returns the types of ByType, sorted.
