@@ -188,8 +188,9 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 		return fmt.Errorf("no NDJSON files in %s (looked for *.ndjson and *.ndjson.gz)", src)
 	}
 	fmt.Fprintf(out, "Found %s (%s)", progress.Plural(len(inputs), "NDJSON file", "NDJSON files"), progress.Plural(p.Lines(), "line", "lines"))
-	if a := p.Analysis; a != nil && a.Duplicates > 0 {
-		fmt.Fprintf(out, "; %s repeat an earlier id: only the last line of each id is compared, as upload writes only it", progress.Plural(a.Duplicates, "line", "lines"))
+	if a := p.Analysis; a != nil && a.Duplicates.IDs > 0 {
+		fmt.Fprintf(out, "; %s occur more than once (%s with differing content): only the last line of each is compared, as upload writes only it",
+			progress.Plural(a.Duplicates.IDs, "id", "ids"), progress.Thousands(a.Duplicates.Differing))
 	}
 	fmt.Fprint(out, "\n\nComparing...\n")
 
@@ -197,7 +198,7 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	rep, err := verify.Run(ctx, client, inputs, verify.Options{
 		BatchSize:   o.batchSize,
 		Concurrency: o.concurrency,
-		Written:     writtenRule(p),
+		Written:     p.Analysis.Written,
 		MaxExamples: o.examples,
 		Retry:       retry.Policy{Attempts: o.retries},
 		CountTypes:  true,
@@ -226,12 +227,6 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	if !rep.Complete() {
 		return errFailures
 	}
-	return nil
-}
-
-// writtenRule is the duplicate rule of the plan: nil without an analysis
-// (every line is compared).
-func writtenRule(p *plan.Plan) func(typ, id, file string, line int) bool {
 	return nil
 }
 

@@ -253,16 +253,18 @@ func produce(ctx context.Context, f source.File, opts Options, jobs chan<- *job,
 			}
 			break
 		}
-		data := line.Data
+		data, file, num := line.Data, f.Name, line.Num
 		if f.Replay {
-			d, _, _, ok := source.Unwrap(line.Data)
+			// A failure-log record stands for its original file and line,
+			// as upload sends it again.
+			d, origin, n, ok := source.Unwrap(line.Data)
 			if !ok || d == nil {
 				if err := send(unreadable(fileType, f.Name, line.Num, errors.New("not a failure-log record with its resource"))); err != nil {
 					return err
 				}
 				continue
 			}
-			data = d
+			data, file, num = d, origin, n
 		}
 		m, err := ndjson.Inspect(data)
 		if err == nil && !fhirtype.Storable(m.Type) {
@@ -273,12 +275,12 @@ func produce(ctx context.Context, f source.File, opts Options, jobs chan<- *job,
 			if !fhirtype.Known(typ) {
 				typ = fileType
 			}
-			if err := send(unreadable(typ, f.Name, line.Num, err)); err != nil {
+			if err := send(unreadable(typ, file, num, err)); err != nil {
 				return err
 			}
 			continue
 		}
-		if opts.Written != nil && !opts.Written(m.Type, m.ID, f.Name, line.Num) {
+		if opts.Written != nil && !opts.Written(m.Type, m.ID, file, num) {
 			if err := send(event{skipped: &skipped{typ: m.Type, duplicate: true}}); err != nil {
 				return err
 			}
@@ -289,7 +291,7 @@ func produce(ctx context.Context, f source.File, opts Options, jobs chan<- *job,
 			j = &job{typ: m.Type}
 			pending[m.Type] = j
 		}
-		j.entries = append(j.entries, entry{id: m.ID, file: f.Name, line: line.Num, raw: append([]byte(nil), data...)})
+		j.entries = append(j.entries, entry{id: m.ID, file: file, line: num, raw: append([]byte(nil), data...)})
 		j.bytes += len(data)
 		if len(j.entries) >= opts.BatchSize || j.bytes >= opts.MaxBatchBytes {
 			if err := flush(j); err != nil {
