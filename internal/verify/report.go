@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"time"
@@ -98,6 +99,16 @@ type Duration time.Duration
 // MarshalJSON writes the duration in seconds, to the millisecond.
 func (d Duration) MarshalJSON() ([]byte, error) {
 	return strconv.AppendFloat(nil, time.Duration(d).Seconds(), 'f', 3, 64), nil
+}
+
+// UnmarshalJSON reads seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	*d = Duration(f * float64(time.Second))
+	return nil
 }
 
 // tally is the collector's state: it alone touches it.
