@@ -400,6 +400,9 @@ func countTypes(ctx context.Context, s Searcher, rep *Report, opts Options) {
 	_ = g.Wait()
 	total := 0
 	for _, tr := range rep.Types {
+		if !fhirtype.Storable(tr.Type) {
+			continue
+		}
 		if tr.ServerTotal < 0 {
 			return
 		}
