@@ -213,3 +213,39 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 	}
 	return nil
 }
+
+// Resolve returns the ids of the resources a conditional reference
+// (Type?query) matches now, at most two (enough to tell one from many):
+// GET [base]/Type?query&_elements=id&_count=2.
+func (c *Client) Resolve(ctx context.Context, conditional string) ([]string, error) {
+	typ, query, ok := strings.Cut(conditional, "?")
+	if !ok || typ == "" {
+		return nil, fmt.Errorf("%q is not a conditional reference", conditional)
+	}
+	vals, err := url.ParseQuery(query)
+	if err != nil {
+		return nil, fmt.Errorf("conditional reference %q: %w", conditional, err)
+	}
+	vals.Set("_elements", "id")
+	vals.Set("_count", "2")
+	req, err := c.newRequest(ctx, "GET", typ, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.URL.RawQuery = vals.Encode()
+	var ids []string
+	_, err = c.searchPage(req, func(raw json.RawMessage) error {
+		var r struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return &BadResponseError{Reason: "search result: " + err.Error()}
+		}
+		ids = append(ids, r.ID)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", conditional, err)
+	}
+	return ids, nil
+}

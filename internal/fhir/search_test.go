@@ -121,3 +121,22 @@ func TestCountType(t *testing.T) {
 		t.Errorf("got %d, %v; want 42, nil", n, err)
 	}
 }
+
+func TestResolve(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if r.URL.Path != "/Practitioner" || q.Get("identifier") != "http://hl7.org/fhir/sid/us-npi|999" || q.Get("_count") != "2" || q.Get("_elements") != "id" {
+			t.Errorf("got %s?%s", r.URL.Path, r.URL.RawQuery)
+		}
+		w.Write([]byte(`{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Practitioner","id":"p1"},"search":{"mode":"match"}}]}`))
+	}))
+	defer srv.Close()
+	c, _ := New(Config{BaseURL: srv.URL})
+	ids, err := c.Resolve(context.Background(), "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|999")
+	if err != nil || len(ids) != 1 || ids[0] != "p1" {
+		t.Errorf("got %v, %v; want [p1], nil", ids, err)
+	}
+	if _, err := c.Resolve(context.Background(), "Practitioner"); err == nil {
+		t.Error("got no error for a reference without a query")
+	}
+}

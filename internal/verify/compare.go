@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/refs"
 )
 
 // Norm is a set of normalisations: ways a server writes a resource back
@@ -35,11 +37,14 @@ const (
 	// NormRefVersion: a versioned reference (Type/id/_history/n) stored
 	// without its version.
 	NormRefVersion
-	normAll = NormEmpty | NormDecimal | NormNarrative | NormMetaSet | NormRefVersion
+	// NormConditional: a conditional reference (Type?query) stored as the
+	// Type/id it matched when written. Compare only notes the pair (in
+	// Diff.Conditional); Run asks the server the same search to confirm.
+	NormConditional
 )
 
 // Norms lists every normalisation, in the order reports show them.
-var Norms = []Norm{NormEmpty, NormDecimal, NormNarrative, NormMetaSet, NormRefVersion}
+var Norms = []Norm{NormEmpty, NormDecimal, NormNarrative, NormMetaSet, NormRefVersion, NormConditional}
 
 // String says what the normalisation does, for reports.
 func (n Norm) String() string {
@@ -54,6 +59,8 @@ func (n Norm) String() string {
 		return "meta.profile, meta.tag or meta.security sorted, repeats dropped"
 	case NormRefVersion:
 		return "version dropped from references (Type/id/_history/n stored as Type/id)"
+	case NormConditional:
+		return "conditional references resolved (Type?query stored as the Type/id it matches; each checked with the same search)"
 	}
 	var parts []string
 	for _, k := range Norms {
@@ -77,6 +84,8 @@ func (n Norm) Key() string {
 		return "meta-sets-sorted"
 	case NormRefVersion:
 		return "reference-version-dropped"
+	case NormConditional:
+		return "conditional-reference-resolved"
 	}
 	return fmt.Sprintf("norm-%d", uint8(n))
 }
@@ -91,6 +100,18 @@ type Diff struct {
 	Path string
 	// Input and Server render the two values at Path, shortened.
 	Input, Server string
+	// Conditional lists the conditional references the server stored as
+	// a Type/id of the same type: the same content only if the query
+	// matches that resource (Run asks the server).
+	Conditional []Resolution
+}
+
+// Resolution is a conditional reference of the input and the reference
+// the server stored for it.
+type Resolution struct {
+	Path   string
+	Query  string // Type?query
+	Target string // Type/id
 }
 
 // Same reports whether the content is the same (normalisations aside).
@@ -217,6 +238,8 @@ func (c *comparer) value(path string, in, srv any, key, parent string) {
 			c.diff.Norms |= NormNarrative
 		case key == "reference" && unversioned(a) == b:
 			c.diff.Norms |= NormRefVersion
+		case key == "reference" && resolvedTo(a, b):
+			c.diff.Conditional = append(c.diff.Conditional, Resolution{Path: path, Query: a, Target: b})
 		default:
 			c.differ(path, in, srv)
 		}
@@ -327,6 +350,13 @@ func sameNumber(a, b string) bool {
 	x, ok1 := new(big.Rat).SetString(a)
 	y, ok2 := new(big.Rat).SetString(b)
 	return ok1 && ok2 && x.Cmp(y) == 0
+}
+
+// resolvedTo reports whether the conditional reference cond may have been
+// resolved to ref: ref is a Type/id of the type cond searches.
+func resolvedTo(cond, ref string) bool {
+	c, r := refs.Parse(cond, ""), refs.Parse(ref, "")
+	return c.Kind == refs.Conditional && r.Kind == refs.Relative && c.Type == r.Type && !strings.Contains(ref, "/_history/")
 }
 
 // unversioned cuts /_history/n off a reference.

@@ -217,6 +217,16 @@ func TestCompare(t *testing.T) {
 	}
 }
 
+func TestCompareNotesConditionalReferences(t *testing.T) {
+	in, _ := Decode([]byte(`{"resourceType":"Encounter","id":"e","serviceProvider":{"reference":"Organization?identifier=https://github.com/synthetichealth/synthea|x"}}`))
+	srv, _ := Decode([]byte(`{"resourceType":"Encounter","id":"e","serviceProvider":{"reference":"Organization/abc"}}`))
+	d := Compare(in, srv)
+	want := Resolution{Path: "Encounter.serviceProvider.reference", Query: "Organization?identifier=https://github.com/synthetichealth/synthea|x", Target: "Organization/abc"}
+	if !d.Same() || len(d.Conditional) != 1 || d.Conditional[0] != want {
+		t.Errorf("got same %v, conditional %+v; want true, %+v", d.Same(), d.Conditional, want)
+	}
+}
+
 func TestCompareLeavesArgumentsAlone(t *testing.T) {
 	in, _ := Decode([]byte(`{"resourceType":"Patient","id":"a","meta":{"versionId":"2","profile":["p"]}}`))
 	srv, _ := Decode([]byte(`{"resourceType":"Patient","id":"a","meta":{"versionId":"5","source":"#x"}}`))

@@ -23,6 +23,16 @@ type fakeServer struct {
 	searches [][]string
 	fail     int   // fail this many searches first
 	failErr  error // with this error
+	// matches answers Resolve: conditional reference -> ids.
+	matches  map[string][]string
+	resolved []string
+}
+
+func (f *fakeServer) Resolve(ctx context.Context, conditional string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.resolved = append(f.resolved, conditional)
+	return f.matches[conditional], nil
 }
 
 func (f *fakeServer) put(typ, id, raw string) {
@@ -235,3 +245,44 @@ func TestRunFileProblems(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+func TestRunConditionalReferences(t *testing.T) {
+	const (
+		npi1 = "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|1"
+		npi2 = "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|2"
+		npi3 = "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|3"
+	)
+	srv := &fakeServer{matches: map[string][]string{npi1: {"p1"}, npi2: {"p2", "p2b"}, npi3: {"p3"}}}
+	enc := func(id, ref string) string {
+		return `{"resourceType":"Encounter","id":"` + id + `","participant":[{"individual":{"reference":"` + ref + `"}}]}`
+	}
+	srv.put("Encounter", "e1", enc("e1", "Practitioner/p1"))
+	srv.put("Encounter", "e2", enc("e2", "Practitioner/p1")) // same query: asked once
+	srv.put("Encounter", "e3", enc("e3", "Practitioner/p2")) // the query matches two now
+	srv.put("Encounter", "e4", enc("e4", "Practitioner/p9")) // not what the query matches
+	srv.put("Encounter", "e5", enc("e5", "Organization/p3")) // another type
+	in := lines(enc("e1", npi1), enc("e2", npi1), enc("e3", npi2), enc("e4", npi3), enc("e5", npi3))
+	rep, err := Run(context.Background(), srv, []source.File{memFile("Encounter.ndjson", in)}, Options{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := rep.Total; e.Found != 5 || e.Normalised != 2 || e.Differing != 3 {
+		t.Errorf("got %d found, %d normalised, %d differing; want 5, 2, 3", e.Found, e.Normalised, e.Differing)
+	}
+	if len(rep.Normalised) != 1 || rep.Normalised[0].Key != "conditional-reference-resolved" || rep.Normalised[0].Resources != 2 {
+		t.Errorf("normalised: got %+v", rep.Normalised)
+	}
+	want := map[string]string{
+		"e3": `"Practitioner/p2" (the query matches several resources now)`,
+		"e4": `"Practitioner/p9" (the query matches Practitioner/p3 now)`,
+		"e5": `"Organization/p3"`,
+	}
+	for _, d := range rep.Differing {
+		if d.Path != "Encounter.participant[0].individual.reference" || d.Server != want[d.ID] {
+			t.Errorf("%s: got %s: %s, want Encounter.participant[0].individual.reference: %s", d.ID, d.Path, d.Server, want[d.ID])
+		}
+	}
+	if len(srv.resolved) != 3 {
+		t.Errorf("got %d resolutions (%v), want 3: one per distinct query of the same type", len(srv.resolved), srv.resolved)
+	}
+}
