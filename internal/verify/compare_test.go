@@ -253,6 +253,9 @@ func TestSameXHTML(t *testing.T) {
 		{`<div><p>a</p></div>`, `<div><span>a</span></div>`, false},
 		{`<div a="1"/>`, `<div a="2"/>`, false},
 		{`<div><!-- x --></div>`, `<div></div>`, false},
+		{`<div>no ns x</div>`, `<div xmlns="http://www.w3.org/1999/xhtml">no ns x</div>`, true},
+		{`<div xmlns="http://example.org/other">x</div>`, `<div xmlns="http://www.w3.org/1999/xhtml">x</div>`, false},
+		{`<div xmlns="http://www.w3.org/1999/xhtml">a&nbsp;b &quot;q&quot; &apos; &#x41;<p>x</p>  </div>`, "<div xmlns=\"http://www.w3.org/1999/xhtml\">a\u00a0b &quot;q&quot; ' A<p>x</p>  </div>", true},
 		{`<div>`, `<div></div>`, false},
 	}
 	for _, tt := range tests {

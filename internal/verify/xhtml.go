@@ -10,8 +10,8 @@ import (
 // sameXHTML reports whether two narratives hold the same XHTML: the same
 // elements with the same attributes (in any order), the same text with
 // runs of whitespace taken as one space, and the same comments, whatever
-// the entities (&#169; or ©), the empty-element form (<br></br> or <br/>)
-// or the indentation. HAPI parses the narrative and writes it again, so
+// the entities (&#169; or ©), the empty-element form (<br></br> or <br/>),
+// the indentation or a missing xmlns declaration. HAPI parses the narrative and writes it again, so
 // these change on store. Either side failing to parse is a difference.
 func sameXHTML(a, b string) bool {
 	ta, ok1 := xhtmlTokens(a)
@@ -25,6 +25,17 @@ func sameXHTML(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// xhtmlNS is the namespace of a narrative. HAPI adds its declaration to
+// a div that lacks it, so no namespace counts as this one.
+const xhtmlNS = "http://www.w3.org/1999/xhtml"
+
+func elementName(n xml.Name) string {
+	if n.Space == "" {
+		n.Space = xhtmlNS
+	}
+	return n.Space + ":" + n.Local
 }
 
 // xhtmlTokens renders the XML tokens of s as strings, text normalised.
@@ -57,13 +68,16 @@ func xhtmlTokens(s string) ([]string, bool) {
 			flush()
 			attrs := make([]string, 0, len(t.Attr))
 			for _, a := range t.Attr {
+				if a.Name.Space == "" && a.Name.Local == "xmlns" || a.Name.Space == "xmlns" {
+					continue // declarations: the names they give are compared
+				}
 				attrs = append(attrs, a.Name.Space+":"+a.Name.Local+"="+a.Value)
 			}
 			sort.Strings(attrs)
-			out = append(out, "S"+t.Name.Space+":"+t.Name.Local+" "+strings.Join(attrs, " "))
+			out = append(out, "S"+elementName(t.Name)+" "+strings.Join(attrs, " "))
 		case xml.EndElement:
 			flush()
-			out = append(out, "E"+t.Name.Space+":"+t.Name.Local)
+			out = append(out, "E"+elementName(t.Name))
 		case xml.Comment:
 			flush()
 			out = append(out, "C"+strings.Join(strings.Fields(string(t)), " "))
