@@ -219,6 +219,7 @@ func TestVerifyFindsMissingAndChanged(t *testing.T) {
 	t.Run("folder", func(t *testing.T) {
 		check(t, dir)
 		r := run(t, settings, "verify", "-i", dir)
+		t.Logf("verify's report:\n%s", r.stdout)
 		for _, want := range []string{"Result: INCOMPLETE: of 7 resources, 1 missing, 1 differing", "Organization/" + p + "-o0 (Organization.ndjson:1): Organization.name", "Organization/" + p + "-missing (Organization.ndjson:5)"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("verify: stdout lacks %q:\n%s", want, r.stdout)
