@@ -189,8 +189,8 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	}
 	fmt.Fprintf(out, "Found %s (%s)", progress.Plural(len(inputs), "NDJSON file", "NDJSON files"), progress.Plural(p.Lines(), "line", "lines"))
 	if a := p.Analysis; a != nil && a.Duplicates.IDs > 0 {
-		fmt.Fprintf(out, "; %s occur more than once (%s with differing content): only the last line of each is compared, as upload writes only it",
-			progress.Plural(a.Duplicates.IDs, "id", "ids"), progress.Thousands(a.Duplicates.Differing))
+		fmt.Fprintf(out, "; repeated ids: %s (%s with differing content), only the last line of each is compared, as upload writes only it",
+			progress.Thousands(a.Duplicates.IDs), progress.Thousands(a.Duplicates.Differing))
 	}
 	fmt.Fprint(out, "\n\nComparing...\n")
 
