@@ -104,23 +104,7 @@ func TestVerifyOutputGolden(t *testing.T) {
 	if code != ExitFailures {
 		t.Errorf("exit %d, want %d", code, ExitFailures)
 	}
-	got := strings.ReplaceAll(stdout+"--- stderr\n"+stderr, dir, "DIR")
-	for _, m := range masks {
-		got = m.re.ReplaceAllString(got, m.with)
-	}
-	golden := filepath.Join("testdata", "verify.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/cli -run Golden -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test ./internal/cli -run Golden -update rewrites it):\n--- got\n%s\n--- want\n%s", golden, got, want)
-	}
+	checkGolden(t, "verify.golden", strings.ReplaceAll(stdout+"--- stderr\n"+stderr, dir, "DIR"))
 }
 
 func TestVerifyCompleteAndJSON(t *testing.T) {
