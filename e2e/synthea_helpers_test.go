@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,4 +112,45 @@ func typeReport(rep verifyReport, typ string) verify.TypeReport {
 		}
 	}
 	return verify.TypeReport{Type: typ}
+}
+
+// npiRef finds the NPIs of conditional references to Practitioners.
+var npiRef = regexp.MustCompile(`Practitioner\?identifier=http://hl7.org/fhir/sid/us-npi\|([0-9]+)`)
+
+// checkNPIsApart fails the test if a Practitioner of the export in dir has
+// an NPI that the data in sample names in a conditional reference: loading
+// both into one server makes those references match two Practitioners.
+func checkNPIsApart(t *testing.T, dir, sample string) {
+	t.Helper()
+	referenced := map[string]bool{}
+	files, err := filepath.Glob(filepath.Join(sample, "*.ndjson"))
+	must(t, err)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		must(t, err)
+		for _, m := range npiRef.FindAllSubmatch(data, -1) {
+			referenced[string(m[1])] = true
+		}
+	}
+	files, err = filepath.Glob(filepath.Join(dir, "Practitioner*.ndjson"))
+	must(t, err)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		must(t, err)
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			var p struct {
+				ID         string
+				Identifier []struct{ System, Value string }
+			}
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			must(t, json.Unmarshal(line, &p))
+			for _, id := range p.Identifier {
+				if id.System == "http://hl7.org/fhir/sid/us-npi" && referenced[id.Value] {
+					t.Fatalf("Practitioner/%s of %s has NPI %s, which %s references conditionally: pick another seed", p.ID, filepath.Base(f), id.Value, sample)
+				}
+			}
+		}
+	}
 }
