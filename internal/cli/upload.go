@@ -305,7 +305,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	}
 	printPlan(out, p)
 	if p.Analysis != nil {
-		if err := reportDangling(ctx, out, env.Stderr, cfg.client, p.Analysis); err != nil {
+		if err := reportDangling(ctx, out, env.Stderr, cfg.client, p.Analysis.Stats); err != nil {
 			return err
 		}
 	}

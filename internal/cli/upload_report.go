@@ -23,22 +23,38 @@ func printPlan(w io.Writer, p *plan.Plan) {
 		fmt.Fprintf(w, "  Step %d: %s (%s, %s)\n", i+1, strings.Join(st.Types, ", "), progress.Plural(len(st.Files), "file", "files"), resources(st.Lines()))
 	}
 	if a := p.Analysis; a != nil {
-		fmt.Fprintf(w, "\nReferences: %s to resources by id (%s between resources of one step), %s conditional\n",
-			progress.Thousands(a.References), progress.Thousands(a.Edges), progress.Thousands(a.Conditional))
-		if a.Waves > 1 {
-			fmt.Fprintf(w, "Within steps: %s, for resources that reference others of their step\n", progress.Plural(a.Waves, "wave", "waves"))
+		var b strings.Builder
+		printStats(&b, a.Stats)
+		if b.Len() > 0 {
+			fmt.Fprintf(w, "\n%s", b.String())
 		}
-		if a.Cycles > 0 {
-			fmt.Fprintf(w, "Reference cycles: %s (%s resources, the largest %d), each sent whole in a transaction\n",
-				progress.Thousands(a.Cycles), progress.Thousands(a.CycleNodes), a.LargestCycle)
-		}
-		if a.NumericIDs > 0 {
-			fmt.Fprintf(w, "Numeric ids: %s resources have an id of digits only (%s); HAPI refuses them unless its client id strategy is ANY\n",
-				progress.Thousands(a.NumericIDs), strings.Join(a.NumericExamples, ", "))
-		}
-		printDuplicates(w, a.Duplicates)
 	}
 	fmt.Fprintln(w)
+}
+
+// printStats shows what the plan read in the data: the references (with
+// --order data), numeric ids and duplicated ids.
+func printStats(w io.Writer, st plan.Stats) {
+	if st.Order == plan.OrderData {
+		canonical := ""
+		if st.Canonical > 0 {
+			canonical = fmt.Sprintf(", %s canonical by the url of a resource in the data", progress.Thousands(st.Canonical))
+		}
+		fmt.Fprintf(w, "References: %s to resources by id (%s between resources of one step), %s conditional%s\n",
+			progress.Thousands(st.References), progress.Thousands(st.Edges), progress.Thousands(st.Conditional), canonical)
+	}
+	if st.Waves > 1 {
+		fmt.Fprintf(w, "Within steps: %s, for resources that reference others of their step\n", progress.Plural(st.Waves, "wave", "waves"))
+	}
+	if st.Cycles > 0 {
+		fmt.Fprintf(w, "Reference cycles: %s (%s resources, the largest %d), each sent whole in a transaction\n",
+			progress.Thousands(st.Cycles), progress.Thousands(st.CycleNodes), st.LargestCycle)
+	}
+	if st.NumericIDs > 0 {
+		fmt.Fprintf(w, "Numeric ids: %s resources have an id of digits only (%s); HAPI refuses them unless its client id strategy is ANY\n",
+			progress.Thousands(st.NumericIDs), strings.Join(st.NumericExamples, ", "))
+	}
+	printDuplicates(w, st.Duplicates)
 }
 
 // printDuplicates says which ids occur more than once, and that only
@@ -66,7 +82,7 @@ func printDuplicates(w io.Writer, d plan.Duplicates) {
 // reportDangling asks the server about references to resources that are
 // not in the data, and warns of those it does not have either: they will
 // fail on a server that enforces referential integrity.
-func reportDangling(ctx context.Context, out, errw io.Writer, c *fhir.Client, a *plan.Analysis) error {
+func reportDangling(ctx context.Context, out, errw io.Writer, c *fhir.Client, a plan.Stats) error {
 	if a.DanglingTotal == 0 {
 		return nil
 	}

@@ -115,27 +115,30 @@ func TestDuplicates(t *testing.T) {
 			written: []string{"Patient.ndjson:3", "Patient.ndjson:5"},
 		},
 	}
+	orders := []Options{{Order: OrderData}, {Order: OrderStatic, Count: true}}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			files := listDir(t, tt.files)
-			slices.Reverse(files) // the rule is the input's order, not the source's
-			p, err := Build(context.Background(), files, Options{Order: OrderData})
-			if err != nil {
-				t.Fatalf("Build: %v", err)
-			}
-			for i := range p.Analysis.Duplicates.Examples {
-				ex := &p.Analysis.Duplicates.Examples[i]
-				for j := range ex.At {
-					ex.At[j] = filepath.ToSlash(ex.At[j])
+		for _, opts := range orders {
+			t.Run(tt.name+"/"+opts.Order, func(t *testing.T) {
+				files := listDir(t, tt.files)
+				slices.Reverse(files) // the rule is the input's order, not the source's
+				p, err := Build(context.Background(), files, opts)
+				if err != nil {
+					t.Fatalf("Build: %v", err)
 				}
-			}
-			if diff := cmp.Diff(tt.want, p.Analysis.Duplicates); diff != "" {
-				t.Errorf("Duplicates (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.written, written(t, p)); diff != "" {
-				t.Errorf("written lines (-want +got):\n%s", diff)
-			}
-		})
+				for i := range p.Analysis.Duplicates.Examples {
+					ex := &p.Analysis.Duplicates.Examples[i]
+					for j := range ex.At {
+						ex.At[j] = filepath.ToSlash(ex.At[j])
+					}
+				}
+				if diff := cmp.Diff(tt.want, p.Analysis.Duplicates); diff != "" {
+					t.Errorf("Duplicates (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(tt.written, written(t, p)); diff != "" {
+					t.Errorf("written lines (-want +got):\n%s", diff)
+				}
+			})
+		}
 	}
 }
 

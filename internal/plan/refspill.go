@@ -23,7 +23,8 @@ import (
 //
 // Records, each starting with a tag byte: 'F' and a name sets the file
 // name of the records that follow; 'R' line type id hash starts a
-// resource; 'r' type id is one reference of the last resource. Numbers
+// resource; 'r' type id is one reference of the last resource; 'u' url is
+// a canonical reference of the last resource by absolute URL. Numbers
 // are uvarints, names and ids a uvarint length and bytes, types their
 // index in fhirtype.R4, the hash 8 bytes little-endian.
 //
@@ -45,6 +46,7 @@ const (
 	tagFile     = 'F'
 	tagResource = 'R'
 	tagRef      = 'r'
+	tagURL      = 'u'
 )
 
 func newRefSpill(dir string) (*refSpill, error) {
@@ -82,6 +84,14 @@ func (s *refSpill) resource(line, ti int, id []byte, hash uint64) {
 	s.bytes(id)
 	binary.LittleEndian.PutUint64(s.num[:8], hash) // a local array would escape
 	s.w.Write(s.num[:8])
+}
+
+// url adds a canonical reference by absolute URL to the last resource:
+// the link pass resolves it to the resources with that url.
+func (s *refSpill) url(u string) {
+	s.writing()
+	s.w.WriteByte(tagURL)
+	s.bytes([]byte(u))
 }
 
 // ref adds a reference to a resource of type fhirtype.R4[ti].
@@ -128,6 +138,8 @@ type spilledResource struct {
 	refs []spilledRef
 }
 
+// spilledRef is a reference: to typ/id, or (typ "") to the canonical
+// url id.
 type spilledRef struct {
 	typ string
 	id  []byte
@@ -139,67 +151,94 @@ func (s *refSpill) each(ctx context.Context, fn func(r *spilledResource)) error 
 	if err := s.rewind(); err != nil {
 		return err
 	}
-	var cur spilledResource
-	type span struct {
-		typ        string
-		start, end int
-	}
-	var spans []span // cur's id, then its references, in s.buf
-	done := func() {
-		if len(spans) == 0 {
-			return
-		}
-		cur.typ, cur.id = spans[0].typ, s.buf[spans[0].start:spans[0].end]
-		cur.refs = cur.refs[:0]
-		for _, sp := range spans[1:] {
-			cur.refs = append(cur.refs, spilledRef{typ: sp.typ, id: s.buf[sp.start:sp.end]})
-		}
-		fn(&cur)
-		spans, s.buf = spans[:0], s.buf[:0]
-	}
+	rd := spillReader{s: s, fn: fn}
 	for {
 		tag, err := s.r.ReadByte()
 		if err == io.EOF {
-			done()
+			rd.done()
 			return nil
 		}
 		if err != nil {
 			return s.readErr(err)
 		}
-		switch tag {
-		case tagFile:
-			done()
+		if tag == tagFile {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := s.readBytes(); err != nil {
-				return err
-			}
-			cur.file = string(s.buf)
-			s.buf = s.buf[:0]
-		case tagResource:
-			done()
-			if err := s.readResource(&cur); err != nil {
-				return err
-			}
-			spans = append(spans, span{typ: cur.typ, start: 0, end: len(s.buf)})
-		case tagRef:
-			if len(spans) == 0 {
-				return errors.New("planner's temporary file: a reference before any resource")
-			}
-			t, err := s.readType()
-			if err != nil {
-				return err
-			}
-			start := len(s.buf)
-			if err := s.readBytes(); err != nil {
-				return err
-			}
-			spans = append(spans, span{typ: t, start: start, end: len(s.buf)})
-		default:
-			return fmt.Errorf("planner's temporary file: unknown record %q", tag)
+		}
+		if err := rd.record(tag); err != nil {
+			return err
 		}
 	}
+}
+
+// spillReader gathers the records of one resource, and hands it to fn
+// when the next resource or file starts.
+type spillReader struct {
+	s   *refSpill
+	fn  func(r *spilledResource)
+	cur spilledResource
+	// spans are cur's id, then its references, in s.buf.
+	spans []span
+}
+
+type span struct {
+	typ        string
+	start, end int
+}
+
+// done hands on the resource gathered so far, if any.
+func (rd *spillReader) done() {
+	s, cur := rd.s, &rd.cur
+	if len(rd.spans) == 0 {
+		return
+	}
+	cur.typ, cur.id = rd.spans[0].typ, s.buf[rd.spans[0].start:rd.spans[0].end]
+	cur.refs = cur.refs[:0]
+	for _, sp := range rd.spans[1:] {
+		cur.refs = append(cur.refs, spilledRef{typ: sp.typ, id: s.buf[sp.start:sp.end]})
+	}
+	rd.fn(cur)
+	rd.spans, s.buf = rd.spans[:0], s.buf[:0]
+}
+
+// record reads the rest of a record whose tag was read.
+func (rd *spillReader) record(tag byte) error {
+	s := rd.s
+	switch tag {
+	case tagFile:
+		rd.done()
+		if err := s.readBytes(); err != nil {
+			return err
+		}
+		rd.cur.file = string(s.buf)
+		s.buf = s.buf[:0]
+	case tagResource:
+		rd.done()
+		if err := s.readResource(&rd.cur); err != nil {
+			return err
+		}
+		rd.spans = append(rd.spans, span{typ: rd.cur.typ, start: 0, end: len(s.buf)})
+	case tagRef, tagURL:
+		if len(rd.spans) == 0 {
+			return errors.New("planner's temporary file: a reference before any resource")
+		}
+		t := ""
+		if tag == tagRef {
+			var err error
+			if t, err = s.readType(); err != nil {
+				return err
+			}
+		}
+		start := len(s.buf)
+		if err := s.readBytes(); err != nil {
+			return err
+		}
+		rd.spans = append(rd.spans, span{typ: t, start: start, end: len(s.buf)})
+	default:
+		return fmt.Errorf("planner's temporary file: unknown record %q", tag)
+	}
+	return nil
 }
 
 // readResource reads the rest of an 'R' record: its line, type and hash
