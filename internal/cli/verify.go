@@ -194,7 +194,11 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	}
 	fmt.Fprint(out, "\n\nComparing...\n")
 
-	status := newVerifyStatus(env, p.Lines(), !o.json && !o.quiet && env.IsTerminal(env.Stdout))
+	toCompare := p.Lines()
+	if p.Analysis != nil && toCompare > 0 {
+		toCompare -= p.Analysis.Duplicates.Superseded
+	}
+	status := newVerifyStatus(env, toCompare, !o.json && !o.quiet && env.IsTerminal(env.Stdout))
 	rep, err := verify.Run(ctx, client, inputs, verify.Options{
 		BatchSize:   o.batchSize,
 		Concurrency: o.concurrency,
