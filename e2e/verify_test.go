@@ -129,7 +129,8 @@ func TestSyntheaLoadsAndVerifies(t *testing.T) {
 // the input that was never loaded: verify names both, exits 3, and says
 // the same for the input read from a bucket. A resource that HAPI writes
 // back differently (empty values, narrative, meta.profile order) counts
-// as normalised, not differing.
+// as normalised, not differing: each of the six kinds verify knows shows
+// on the real server.
 func TestVerifyFindsMissingAndChanged(t *testing.T) {
 	bed := testbed.Default(t)
 	settings := minioSettings(bed)
@@ -150,10 +151,19 @@ func TestVerifyFindsMissingAndChanged(t *testing.T) {
 	orgs := relabel("Organization.ndjson", 3, "o")
 	orgs = append(orgs, map[string]any{
 		"resourceType": "Organization", "id": p + "-norm", "name": "normalised", "alias": []any{},
-		"meta": map[string]any{"profile": []any{"http://example.org/z", "http://example.org/a"}},
-		"text": map[string]any{"status": "generated", "div": `<div xmlns="http://www.w3.org/1999/xhtml"><p>a<br></br>b</p></div>`},
+		"identifier": []any{map[string]any{"system": "http://example.org/verify-test", "value": p + "-norm"}},
+		"meta":       map[string]any{"profile": []any{"http://example.org/z", "http://example.org/a"}},
+		"text":       map[string]any{"status": "generated", "div": `<div xmlns="http://www.w3.org/1999/xhtml"><p>a<br></br>b</p></div>`},
 	})
 	pracs := relabel("Practitioner.ndjson", 2, "p")
+	// What HAPI writes back otherwise: a number in another notation, a
+	// versioned reference, a conditional reference (resolved on write).
+	obs := []map[string]any{{
+		"resourceType": "Observation", "id": p + "-obs", "status": "final", "code": map[string]any{"text": "verify test"},
+		"valueQuantity": map[string]any{"value": json.Number("1e2"), "unit": "mg"},
+		"focus":         []any{map[string]any{"reference": "Organization/" + p + "-o1/_history/1"}},
+		"performer":     []any{map[string]any{"reference": "Organization?identifier=http://example.org/verify-test|" + p + "-norm"}},
+	}}
 	dir := t.TempDir()
 	write := func(name string, rs []map[string]any) []byte {
 		var b strings.Builder
@@ -168,6 +178,7 @@ func TestVerifyFindsMissingAndChanged(t *testing.T) {
 	}
 	write("Organization.ndjson", orgs)
 	write("Practitioner.ndjson", pracs)
+	obsData := write("Observation.ndjson", obs)
 	tmp := t.TempDir()
 	r := run(t, settings, "upload", "-i", dir, "--failure-log", filepath.Join(tmp, "failures.log"), "--checkpoint-dir", filepath.Join(tmp, "ckpt"))
 	if r.code != cli.ExitOK {
@@ -175,21 +186,24 @@ func TestVerifyFindsMissingAndChanged(t *testing.T) {
 	}
 
 	code, rep, _ := runVerify(t, settings, "-i", dir)
-	if code != cli.ExitOK || !rep.Complete || rep.Total.Found != 6 || rep.Total.LaterVersion != 0 {
-		t.Fatalf("verify after the upload: exit %d, complete %v, %d of 6 found, %d above version 1; differing %v",
+	if code != cli.ExitOK || !rep.Complete || rep.Total.Found != 7 || rep.Total.LaterVersion != 0 {
+		t.Fatalf("verify after the upload: exit %d, complete %v, %d of 7 found, %d above version 1; differing %v",
 			code, rep.Complete, rep.Total.Found, rep.Total.LaterVersion, rep.Differing)
 	}
 	norms := map[string]int{}
 	for _, n := range rep.Normalised {
 		norms[n.Key] = n.Resources
 	}
-	for _, k := range []string{"empty-dropped", "narrative-xhtml", "meta-sets-sorted"} {
+	for _, k := range []string{"empty-dropped", "narrative-xhtml", "meta-sets-sorted", "decimal-notation", "reference-version-dropped", "conditional-reference-resolved"} {
 		if norms[k] < 1 {
 			t.Errorf("normalisation %s not reported; got %v", k, norms)
 		}
 	}
 	if got := typeReport(rep, "Organization").Normalised; got < 1 {
 		t.Errorf("Organization: got %d normalised, want at least 1", got)
+	}
+	if got := typeReport(rep, "Observation"); got.Normalised != 1 || got.Differing != 0 {
+		t.Errorf("Observation: got %d normalised, %d differing; want 1, 0", got.Normalised, got.Differing)
 	}
 
 	// One changed on the server, one in the input that was never loaded.
@@ -231,7 +245,7 @@ func TestVerifyFindsMissingAndChanged(t *testing.T) {
 		check(t, dir)
 		r := run(t, settings, "verify", "-i", dir)
 		t.Logf("verify's report:\n%s", r.stdout)
-		for _, want := range []string{"Result: INCOMPLETE: of 7 resources, 1 missing, 1 differing", "Organization/" + p + "-o0 (Organization.ndjson:1): Organization.name", "Organization/" + p + "-missing (Organization.ndjson:5)"} {
+		for _, want := range []string{"Result: INCOMPLETE: of 8 resources, 1 missing, 1 differing", "Organization/" + p + "-o0 (Organization.ndjson:1): Organization.name", "Organization/" + p + "-missing (Organization.ndjson:5)"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("verify: stdout lacks %q:\n%s", want, r.stdout)
 			}
@@ -241,7 +255,7 @@ func TestVerifyFindsMissingAndChanged(t *testing.T) {
 		}
 	})
 	t.Run("bucket", func(t *testing.T) {
-		name := makeBucket(t, bed, map[string][]byte{"export/Organization.ndjson": orgData, "export/Practitioner.ndjson": pracData})
+		name := makeBucket(t, bed, map[string][]byte{"export/Organization.ndjson": orgData, "export/Practitioner.ndjson": pracData, "export/Observation.ndjson": obsData})
 		check(t, "s3://"+name+"/export")
 	})
 }
