@@ -63,10 +63,17 @@ func TestUploadOutputGolden(t *testing.T) {
 		t.Errorf("exit %d, want %d", code, ExitFailures)
 	}
 	got := strings.NewReplacer(dir, "DIR", logPath, "FAILURELOG").Replace(out.String() + "--- stderr\n" + errb.String())
+	checkGolden(t, "upload.golden", got)
+}
+
+// checkGolden compares output, masked, with testdata/name (-update
+// rewrites it).
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
 	for _, m := range masks {
 		got = m.re.ReplaceAllString(got, m.with)
 	}
-	golden := filepath.Join("testdata", "upload.golden")
+	golden := filepath.Join("testdata", name)
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)

@@ -70,10 +70,12 @@ func RunEnv(ctx context.Context, args []string, env Env) int {
 		err = runListCmd(ctx, rest, env)
 	case "download":
 		err = runDownloadCmd(ctx, rest, env)
+	case "verify":
+		err = runVerifyCmd(ctx, rest, env)
 	case "version", "--version":
 		fmt.Fprintln(env.Stdout, "minio-to-fhir", Version)
 	default:
-		err = usageErrorf("unknown command %q (commands: upload, list, download)", cmd)
+		err = usageErrorf("unknown command %q (commands: upload, verify, list, download)", cmd)
 	}
 	return exitCode(err, env.Stderr)
 }
@@ -87,6 +89,7 @@ Usage:
   minio-to-fhir upload   [--input DIR|FILE|s3://bucket/prefix] [--batch-size N] ...
   minio-to-fhir list     [--bucket B] [--prefix P] [--count] [--json]
   minio-to-fhir download [--bucket B] [--prefix P] [--output DIR]
+  minio-to-fhir verify   [--input DIR|FILE|s3://bucket/prefix] [--json]
   minio-to-fhir <command> --help
 
 Settings come from .env, then the environment, then flags (later wins).

@@ -1,0 +1,419 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/ndjson"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/retry"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
+)
+
+// Searcher is what a verification needs of the server; *fhir.Client is one.
+type Searcher interface {
+	// SearchIDs calls fn with each resource of type typ among ids.
+	SearchIDs(ctx context.Context, typ string, ids []string, fn func(json.RawMessage) error) error
+	// CountType returns how many resources of type typ the server holds.
+	CountType(ctx context.Context, typ string) (int, error)
+	// Resolve returns the ids (at most 2) that a conditional reference
+	// Type?query matches.
+	Resolve(ctx context.Context, conditional string) ([]string, error)
+}
+
+// Options tune Run. The zero value is usable but for Written.
+type Options struct {
+	// BatchSize is the number of ids per search (default 50, HAPI's
+	// largest page by default); MaxBatchBytes bounds the input bytes a
+	// search holds (default 16 MiB), so long lines make smaller searches.
+	BatchSize     int
+	MaxBatchBytes int
+	// Concurrency is the number of searches in flight (default 4).
+	Concurrency int
+	// Written is the duplicate rule: it says whether the line at file:line
+	// (1-based) is the one an upload writes for typ/id. Lines it refuses
+	// are counted as duplicates and not compared. nil compares every line
+	// (the ids of the input must then be unique).
+	Written func(typ, id, file string, line int) bool
+	// MaxExamples bounds the examples of each kind (default 20).
+	MaxExamples int
+	MaxLine     int
+	Retry       retry.Policy
+	// CountTypes asks the server for its total of each type seen.
+	CountTypes bool
+	// Progress, if set, is called from one goroutine after each search.
+	Progress func(Progress)
+	// OnRetry, if set, is called before a search is sent again.
+	OnRetry func(typ string, attempt int, err error, wait time.Duration)
+}
+
+// Progress is how far a verification got.
+type Progress struct {
+	Compared, Missing, Differing int
+}
+
+// entry is an input resource to look for.
+type entry struct {
+	id, file string
+	line     int
+	raw      []byte
+}
+
+// job is one search: entries of one type.
+type job struct {
+	typ     string
+	entries []entry
+	bytes   int
+}
+
+// result is one compared resource.
+type result struct {
+	typ, id, file string
+	line          int
+	found         bool
+	version       int
+	diff          Diff
+}
+
+// event is what the collector receives: results of a search, or lines
+// and files the producer could not compare.
+type event struct {
+	results  []result
+	skipped  *skipped
+	problem  *Example
+	searched bool
+	retries  int
+}
+
+type skipped struct {
+	typ       string
+	duplicate bool
+	ex        Example
+}
+
+// Run compares every resource of files (in lexical order of their names,
+// then lines) with the server's copy and returns the report. An error
+// means the verification could not finish (the server failed, ctx ended).
+func Run(ctx context.Context, s Searcher, files []source.File, opts Options) (*Report, error) {
+	opts = withDefaults(opts)
+	start := time.Now()
+	sorted := append([]source.File(nil), files...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan *job, opts.Concurrency)
+	events := make(chan event, 4*opts.Concurrency)
+	g.Go(func() error {
+		defer close(jobs)
+		for _, f := range sorted {
+			if err := produce(gctx, f, opts, jobs, events); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var workers errgroup.Group
+	res := &resolver{s: s, opts: opts, cache: map[string]*resolution{}}
+	for range opts.Concurrency {
+		workers.Go(func() error {
+			for j := range jobs {
+				ev, err := search(gctx, s, res, j, opts)
+				if err != nil {
+					return err
+				}
+				select {
+				case events <- ev:
+				case <-gctx.Done():
+					return context.Cause(gctx)
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		err := workers.Wait()
+		close(events)
+		return err
+	})
+	t := newTally(opts.MaxExamples, opts.Progress)
+	for ev := range events {
+		t.event(ev)
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	rep := t.finish()
+	if opts.CountTypes {
+		countTypes(ctx, s, rep, opts)
+	}
+	rep.Duration = Duration(time.Since(start))
+	return rep, nil
+}
+
+func withDefaults(o Options) Options {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 50
+	}
+	if o.MaxBatchBytes <= 0 {
+		o.MaxBatchBytes = 16 << 20
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.MaxExamples <= 0 {
+		o.MaxExamples = 20
+	}
+	return o
+}
+
+// event counts what one event says.
+func (t *tally) event(ev event) {
+	for _, r := range ev.results {
+		t.result(r)
+	}
+	if ev.searched {
+		t.rep.Searches++
+	}
+	t.rep.Retries += ev.retries
+	if sk := ev.skipped; sk != nil {
+		tr := t.typ(sk.typ)
+		if sk.duplicate {
+			tr.Duplicates++
+		} else {
+			tr.Unreadable++
+			t.example(&t.rep.Unreadable, sk.ex)
+		}
+	}
+	if ev.problem != nil {
+		t.rep.FileProblems = append(t.rep.FileProblems, *ev.problem)
+	}
+	if t.progress != nil && len(ev.results) > 0 {
+		var p Progress
+		for _, tr := range t.types {
+			p.Missing += tr.Missing
+			p.Differing += tr.Differing
+		}
+		p.Compared = t.done
+		t.progress(p)
+	}
+}
+
+// produce reads one file and sends its resources in jobs, and its
+// duplicate and unreadable lines as events.
+func produce(ctx context.Context, f source.File, opts Options, jobs chan<- *job, events chan<- event) error {
+	send := func(ev event) error {
+		select {
+		case events <- ev:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	fileType, _ := fhirtype.FromFileName(f.Name)
+	if f.Type != "" {
+		fileType = f.Type
+	}
+	rc, err := source.OpenNDJSON(ctx, f)
+	if err != nil {
+		return send(event{problem: &Example{Type: fileType, File: f.Name, Error: err.Error()}})
+	}
+	defer rc.Close()
+	pending := map[string]*job{}
+	flush := func(j *job) error {
+		delete(pending, j.typ)
+		select {
+		case jobs <- j:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	r := ndjson.NewReader(rc, opts.MaxLine)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var tl *ndjson.LineTooLongError
+			if errors.As(err, &tl) {
+				if err := send(unreadable(fileType, f.Name, tl.Line, err)); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := send(event{problem: &Example{Type: fileType, File: f.Name, Line: r.LineNum() + 1, Error: "reading stopped: " + err.Error()}}); err != nil {
+				return err
+			}
+			break
+		}
+		data, file, num := line.Data, f.Name, line.Num
+		if f.Replay {
+			// A failure-log record stands for its original file and line,
+			// as upload sends it again.
+			d, origin, n, ok := source.Unwrap(line.Data)
+			if !ok || d == nil {
+				if err := send(unreadable(fileType, f.Name, line.Num, errors.New("not a failure-log record with its resource"))); err != nil {
+					return err
+				}
+				continue
+			}
+			data, file, num = d, origin, n
+		}
+		m, err := ndjson.Inspect(data)
+		if err == nil && !fhirtype.Storable(m.Type) {
+			err = fmt.Errorf("%q is a type the server does not store; upload does not send it", m.Type)
+		}
+		if err != nil {
+			typ := m.Type
+			if !fhirtype.Known(typ) {
+				typ = fileType
+			}
+			if err := send(unreadable(typ, file, num, err)); err != nil {
+				return err
+			}
+			continue
+		}
+		if opts.Written != nil && !opts.Written(m.Type, m.ID, file, num) {
+			if err := send(event{skipped: &skipped{typ: m.Type, duplicate: true}}); err != nil {
+				return err
+			}
+			continue
+		}
+		j := pending[m.Type]
+		if j == nil {
+			j = &job{typ: m.Type}
+			pending[m.Type] = j
+		}
+		j.entries = append(j.entries, entry{id: m.ID, file: file, line: num, raw: append([]byte(nil), data...)})
+		j.bytes += len(data)
+		if len(j.entries) >= opts.BatchSize || j.bytes >= opts.MaxBatchBytes {
+			if err := flush(j); err != nil {
+				return err
+			}
+		}
+	}
+	types := make([]string, 0, len(pending))
+	for t := range pending {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, t := range types {
+		if err := flush(pending[t]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func unreadable(typ, file string, line int, err error) event {
+	if typ == "" {
+		typ = "(unknown type)"
+	}
+	return event{skipped: &skipped{typ: typ, ex: Example{Type: typ, File: file, Line: line, Error: err.Error()}}}
+}
+
+// search looks for one job's resources on the server and compares them.
+func search(ctx context.Context, s Searcher, res *resolver, j *job, opts Options) (event, error) {
+	index := make(map[string]int, len(j.entries))
+	ids := make([]string, len(j.entries))
+	for i, e := range j.entries {
+		index[e.id] = i
+		ids[i] = e.id
+	}
+	var results []result
+	retries := 0
+	op := func(ctx context.Context) error {
+		results = make([]result, len(j.entries))
+		return s.SearchIDs(ctx, j.typ, ids, func(raw json.RawMessage) error {
+			srv, err := Decode(raw)
+			if err != nil {
+				return fmt.Errorf("a %s of the search result is not a JSON object: %w", j.typ, err)
+			}
+			id, _ := srv["id"].(string)
+			i, ok := index[id]
+			if !ok {
+				return nil // not asked for (a server that ignores _id would send all)
+			}
+			e := j.entries[i]
+			in, err := Decode(e.raw)
+			if err != nil {
+				return fmt.Errorf("%s:%d: %w", e.file, e.line, err)
+			}
+			r := &results[i]
+			r.found = true
+			r.diff = Compare(in, srv)
+			r.version = versionNumber(Version(srv))
+			return nil
+		})
+	}
+	notify := func(attempt int, err error, wait time.Duration) {
+		retries++
+		if opts.OnRetry != nil {
+			opts.OnRetry(j.typ, attempt, err, wait)
+		}
+	}
+	if err := opts.Retry.Do(ctx, op, notify); err != nil {
+		return event{}, fmt.Errorf("search %d %s ids (%s:%d and on): %w", len(ids), j.typ, j.entries[0].file, j.entries[0].line, err)
+	}
+	for i, e := range j.entries {
+		results[i].typ, results[i].id, results[i].file, results[i].line = j.typ, e.id, e.file, e.line
+		if err := res.confirm(ctx, &results[i].diff); err != nil {
+			return event{}, fmt.Errorf("%s:%d: %w", e.file, e.line, err)
+		}
+	}
+	return event{results: results, searched: true, retries: retries + res.takeRetries()}, nil
+}
+
+// versionNumber reads a versionId; one that is not a number counts as 0.
+func versionNumber(v string) int {
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' || n > 1<<30 {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// countTypes asks the server for its total of each type of the report, a
+// few at once; a failed count stays -1.
+func countTypes(ctx context.Context, s Searcher, rep *Report, opts Options) {
+	var g errgroup.Group
+	g.SetLimit(opts.Concurrency)
+	for i := range rep.Types {
+		tr := &rep.Types[i]
+		if !fhirtype.Storable(tr.Type) {
+			continue
+		}
+		g.Go(func() error {
+			if n, err := s.CountType(ctx, tr.Type); err == nil {
+				tr.ServerTotal = n
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	total := 0
+	for _, tr := range rep.Types {
+		if !fhirtype.Storable(tr.Type) {
+			continue
+		}
+		if tr.ServerTotal < 0 {
+			return
+		}
+		total += tr.ServerTotal
+	}
+	rep.Total.ServerTotal = total
+}
