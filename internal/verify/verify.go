@@ -271,8 +271,8 @@ func produce(ctx context.Context, f source.File, opts Options, jobs chan<- *job,
 			data, file, num = d, origin, n
 		}
 		m, err := ndjson.Inspect(data)
-		if err == nil && !fhirtype.Storable(m.Type) {
-			err = fmt.Errorf("%q is a type the server does not store; upload does not send it", m.Type)
+		if err == nil && !fhirtype.Known(m.Type) {
+			err = fmt.Errorf("%q is not a FHIR R4 resource type; upload does not send it", m.Type)
 		}
 		if err != nil {
 			typ := m.Type
@@ -394,7 +394,7 @@ func countTypes(ctx context.Context, s Searcher, rep *Report, opts Options) {
 	g.SetLimit(opts.Concurrency)
 	for i := range rep.Types {
 		tr := &rep.Types[i]
-		if !fhirtype.Storable(tr.Type) {
+		if !fhirtype.Known(tr.Type) {
 			continue
 		}
 		g.Go(func() error {
@@ -407,7 +407,7 @@ func countTypes(ctx context.Context, s Searcher, rep *Report, opts Options) {
 	_ = g.Wait()
 	total := 0
 	for _, tr := range rep.Types {
-		if !fhirtype.Storable(tr.Type) {
+		if !fhirtype.Known(tr.Type) {
 			continue
 		}
 		if tr.ServerTotal < 0 {
