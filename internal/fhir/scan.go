@@ -2,8 +2,8 @@ package fhir
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/jsonscan"
 )
 
 // scanResponse reads a batch-response the quick way: it walks the JSON's
@@ -106,11 +106,7 @@ type jscan struct {
 	i int
 }
 
-func (s *jscan) space() {
-	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\n' || s.b[s.i] == '\r' || s.b[s.i] == '\t') {
-		s.i++
-	}
-}
+func (s *jscan) space() { s.i = jsonscan.Space(s.b, s.i) }
 
 func (s *jscan) next() byte {
 	s.space()
@@ -126,7 +122,7 @@ func (s *jscan) str() ([]byte, bool) {
 		return nil, false
 	}
 	start := s.i + 1
-	end := closingQuote(s.b, start)
+	end := jsonscan.ClosingQuote(s.b, start)
 	if end < 0 {
 		return nil, false
 	}
@@ -192,75 +188,14 @@ func (s *jscan) array(elem func() bool) bool {
 	}
 }
 
-// skip reads one value of any kind. Inside an object or array it only
-// tracks strings and nesting, which finds the end of well-formed JSON at
-// the speed of a byte search; the values it skips are not checked.
+// skip reads one value of any kind, without checking it (see
+// jsonscan.SkipValue): this finds the end of well-formed JSON at the speed
+// of a byte search.
 func (s *jscan) skip() bool {
-	switch c := s.next(); {
-	case c == '"':
-		_, ok := s.str()
-		return ok
-	case c == '{' || c == '[':
-		depth := 0
-		for i := s.i; i < len(s.b); i++ {
-			switch s.b[i] {
-			case '"': // a string, whose brackets do not count
-				if i = closingQuote(s.b, i+1); i < 0 {
-					return false
-				}
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					s.i = i + 1
-					return true
-				}
-			}
-		}
-		return false
-	case c == 0:
-		return false
-	default: // a number, true, false or null
-		start := s.i
-		for s.i < len(s.b) {
-			switch s.b[s.i] {
-			case ',', '}', ']', ' ', '\n', '\r', '\t':
-				return s.i > start
-			}
-			s.i++
-		}
-		return false
-	}
-}
-
-// closingQuote returns the index of the quote that ends the string whose
-// content starts at b[i], or -1. It tests eight bytes at a time for a
-// quote or a backslash (the strings of an answer are mostly short, where
-// this beats a call to bytes.IndexByte), and steps over escapes.
-func closingQuote(b []byte, i int) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for i < len(b) {
-		if i+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[i:])
-			q, bs := x^(ones*'"'), x^(ones*'\\')
-			m := ((q-ones)&^q | (bs-ones)&^bs) & highs
-			if m == 0 {
-				i += 8
-				continue
-			}
-			i += bits.TrailingZeros64(m) / 8 // the lowest flagged byte is a true one
-		}
-		switch b[i] {
-		case '"':
-			return i
-		case '\\':
-			i += 2
-		default:
-			i++
-		}
-	}
-	return -1
+	s.space()
+	var ok bool
+	s.i, ok = jsonscan.SkipValue(s.b, s.i)
+	return ok
 }
 
 // entryResultBytes is entryResult for a status read as bytes, without

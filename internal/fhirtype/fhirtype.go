@@ -149,3 +149,22 @@ func continuesWord(s string, i int) bool {
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// ValidID reports whether id is a valid FHIR R4 id: 1 to 64 characters of
+// A-Z, a-z, 0-9, '-' and '.' ([A-Za-z0-9\-\.]{1,64}). It does not
+// allocate.
+func ValidID[T string | []byte](id T) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if !idChar(id[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func idChar(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.'
+}

@@ -1,6 +1,9 @@
 package fhirtype
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestFromFileName(t *testing.T) {
 	tests := []struct {
@@ -112,6 +115,32 @@ func TestInternIndex(t *testing.T) {
 		}
 		if _, ok := Index(bad); ok {
 			t.Errorf("Index(%q) knows it", bad)
+		}
+	}
+}
+
+func TestValidID(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"a", true},
+		{"Patient-1.2", true},
+		{"0a1b2c3d-4e5f-5a6b-8c7d-9e0f1a2b3c4d", true},
+		{"", false},
+		{"a/b", false},
+		{"a b", false},
+		{"a_b", false},
+		{"é", false},
+		{strings.Repeat("a", 64), true},
+		{strings.Repeat("a", 65), false},
+	}
+	for _, tt := range tests {
+		if got := ValidID(tt.id); got != tt.want {
+			t.Errorf("ValidID(%q) = %v, want %v", tt.id, got, tt.want)
+		}
+		if got := ValidID([]byte(tt.id)); got != tt.want {
+			t.Errorf("ValidID([]byte(%q)) = %v, want %v", tt.id, got, tt.want)
 		}
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
 	"unicode/utf8"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/jsonscan"
 )
 
 // Meta is what a resource line says of itself.
@@ -70,20 +72,18 @@ func inspectSlow(data []byte) (Meta, error) {
 		if s.peek() != '"' {
 			break // not reached on valid JSON
 		}
-		keyStart := s.i
-		key, escaped := s.rawStr()
-		quoted := s.b[keyStart:s.i]
+		key := s.rawStr()
 		s.space()
 		s.i++ // ':'
 		s.space()
 		// A repeated key replaces the earlier value, as in encoding/json.
 		switch {
-		case isKey(key, escaped, quoted, "resourceType"):
+		case jsonscan.KeyIs(key, "resourceType"):
 			if s.peek() != '"' {
 				return Meta{}, fmt.Errorf("%w: resourceType is not a string", ErrInvalidType)
 			}
 			m.Type, gotType = s.str(), true
-		case isKey(key, escaped, quoted, "id"):
+		case jsonscan.KeyIs(key, "id"):
 			if s.peek() != '"' {
 				return Meta{}, fmt.Errorf("%w: id is not a string", ErrInvalidID)
 			}
@@ -110,36 +110,22 @@ func checkMeta(m Meta, gotType, gotID bool) error {
 	return CheckID(m.ID)
 }
 
-// CheckIDBytes is CheckID for an id held in bytes; it allocates only to
-// say what is wrong.
-func CheckIDBytes(id []byte) error {
-	if len(id) == 0 || len(id) > 64 {
-		return CheckID(string(id))
-	}
-	for _, c := range id {
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return CheckID(string(id))
-		}
-	}
-	return nil
-}
-
-// CheckID reports whether id is a valid FHIR id: 1 to 64 characters of
-// A-Z, a-z, 0-9, '-' and '.'.
+// CheckID reports whether id is a valid FHIR id (see fhirtype.ValidID),
+// and if not, what is wrong with it.
 func CheckID(id string) error {
-	if id == "" {
+	switch {
+	case fhirtype.ValidID(id):
+		return nil
+	case id == "":
 		return fmt.Errorf("%w: empty", ErrInvalidID)
-	}
-	if len(id) > 64 {
+	case len(id) > 64:
 		return fmt.Errorf("%w: %d characters, at most 64 allowed", ErrInvalidID, len(id))
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return fmt.Errorf("%w: %q has the character %q; only A-Z a-z 0-9 - . are allowed", ErrInvalidID, id, rune(c))
-		}
+	i := 0 // the first character that is not allowed (the last, if no other)
+	for i < len(id)-1 && fhirtype.ValidID(id[i:i+1]) {
+		i++
 	}
-	return nil
+	return fmt.Errorf("%w: %q has the character %q; only A-Z a-z 0-9 - . are allowed", ErrInvalidID, id, rune(id[i]))
 }
 
 func kind(c byte) string {
@@ -171,101 +157,26 @@ func (s *scanner) peek() byte {
 	return 0
 }
 
-func (s *scanner) space() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\r', '\n':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// strEnd returns the index of the quote that ends the string starting at
-// s.b[start] (a quote), or len(s.b) if it does not end, and whether the
-// string holds an escape.
-func (s *scanner) strEnd(start int) (int, bool) {
-	escaped := false
-	for j := start + 1; j < len(s.b); {
-		k := quoteOrBackslash(s.b[j:])
-		if k < 0 {
-			break
-		}
-		j += k
-		if s.b[j] == '"' {
-			return j, escaped
-		}
-		escaped = true
-		j += 2 // the backslash and the character it escapes
-	}
-	return len(s.b), escaped
-}
+func (s *scanner) space() { s.i = jsonscan.Space(s.b, s.i) }
 
 // rawStr reads the string at s.i and returns its bytes between the quotes
-// (still escaped) and whether it holds an escape.
-func (s *scanner) rawStr() ([]byte, bool) {
+// (still escaped); an unterminated string runs to the end.
+func (s *scanner) rawStr() []byte {
 	start := s.i
-	end, escaped := s.strEnd(start)
-	s.i = min(end+1, len(s.b))
-	if end <= start {
-		return nil, false
+	end := jsonscan.ClosingQuote(s.b, start+1)
+	if end < 0 {
+		s.i = len(s.b)
+		return s.b[min(start+1, len(s.b)):]
 	}
-	return s.b[start+1 : end], escaped
+	s.i = end + 1
+	return s.b[start+1 : end]
 }
 
 // str reads a string at s.i and returns its value, unescaped where needed.
-func (s *scanner) str() string {
-	start := s.i
-	raw, escaped := s.rawStr()
-	if !escaped {
-		return string(raw)
-	}
-	var v string
-	_ = json.Unmarshal(s.b[start:s.i], &v) // valid by construction
-	return v
-}
-
-// isKey reports whether a key equals name: raw is it between the quotes,
-// quoted with them; an escaped key is decoded.
-func isKey(raw []byte, escaped bool, quoted []byte, name string) bool {
-	if !escaped {
-		return string(raw) == name // no allocation: the compiler compares in place
-	}
-	var v string
-	return json.Unmarshal(quoted, &v) == nil && v == name
-}
+func (s *scanner) str() string { return unescape(s.rawStr()) }
 
 // skip moves past one value of any kind.
-func (s *scanner) skip() {
-	depth := 0
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case '"':
-			s.rawStr()
-			if depth == 0 {
-				return
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return // end of the enclosing object: the value was a scalar
-			}
-			depth--
-			if depth == 0 {
-				s.i++
-				return
-			}
-		case ',':
-			if depth == 0 {
-				return
-			}
-		}
-		s.i++
-	}
-}
+func (s *scanner) skip() { s.i, _ = jsonscan.SkipValue(s.b, s.i) }
 
 // Peek returns the top-level resourceType and id of a line without
 // checking that it is valid JSON, stopping as soon as it has both. It is
@@ -295,9 +206,7 @@ func PeekRaw(data []byte) (typ, id []byte, ok bool) {
 		if s.peek() != '"' {
 			break
 		}
-		keyStart := s.i
-		key, escaped := s.rawStr()
-		quoted := s.b[keyStart:s.i]
+		key := s.rawStr()
 		s.space()
 		if s.peek() != ':' {
 			break
@@ -305,11 +214,11 @@ func PeekRaw(data []byte) (typ, id []byte, ok bool) {
 		s.i++
 		s.space()
 		switch {
-		case s.peek() == '"' && isKey(key, escaped, quoted, "resourceType"):
-			typ, _ = s.rawStr()
+		case s.peek() == '"' && jsonscan.KeyIs(key, "resourceType"):
+			typ = s.rawStr()
 			gotType = true
-		case s.peek() == '"' && isKey(key, escaped, quoted, "id"):
-			id, _ = s.rawStr()
+		case s.peek() == '"' && jsonscan.KeyIs(key, "id"):
+			id = s.rawStr()
 			gotID = true
 		default:
 			s.skip()
@@ -327,9 +236,8 @@ func unescape(raw []byte) string {
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return string(raw)
 	}
-	var v string
-	if json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &v) != nil {
-		return string(raw)
+	if v, ok := jsonscan.Unquote(raw); ok {
+		return v
 	}
-	return v
+	return string(raw)
 }

@@ -1,7 +1,6 @@
 package ndjson
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -29,61 +28,5 @@ func TestValidDeep(t *testing.T) {
 		if got, want := validJSON(b), json.Valid(b); got != want {
 			t.Errorf("depth %d: got %v, want %v", n, got, want)
 		}
-	}
-}
-
-// FuzzPlainRun: plainRun never skips a byte that ends a plain run.
-func FuzzPlainRun(f *testing.F) {
-	f.Add([]byte("abcdefgh\"ijklmnop\\\x01\xff\xfe\x80"), 0)
-	f.Fuzz(func(t *testing.T, b []byte, i int) {
-		if i < 0 || i > len(b) {
-			return
-		}
-		got := plainRun(b, i)
-		want := i
-		for want < len(b) && plain[b[want]] {
-			want++
-		}
-		if got < i || got > want {
-			t.Fatalf("plainRun(%q, %d) = %d; the first byte that is not plain is at %d", b, i, got, want)
-		}
-	})
-}
-
-func TestQuoteOrBackslash(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int
-	}{
-		{"", -1},
-		{"abc", -1},
-		{`abc"`, 3},
-		{`"`, 0},
-		{`\`, 0},
-		{`ab\"c"`, 2},
-		{`ab"c\`, 2},
-		{`a\`, 1},
-	}
-	for _, tc := range tests {
-		if got := quoteOrBackslash([]byte(tc.in)); got != tc.want {
-			t.Errorf("quoteOrBackslash(%q) = %d, want %d", tc.in, got, tc.want)
-		}
-	}
-}
-
-func FuzzQuoteOrBackslash(f *testing.F) {
-	f.Add([]byte(`ab\"c"`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := quoteOrBackslash(b), bytes.IndexAny(b, "\"\\"); got != want {
-			t.Fatalf("quoteOrBackslash(%q) = %d, bytes.IndexAny says %d", b, got, want)
-		}
-	})
-}
-
-func BenchmarkQuoteOrBackslash(b *testing.B) {
-	s := []byte(`http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-observation-labevents-d-labitems" rest`)
-	b.SetBytes(int64(len(s)))
-	for b.Loop() {
-		quoteOrBackslash(s)
 	}
 }

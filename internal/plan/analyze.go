@@ -314,7 +314,7 @@ func localRef(ref []byte, base string) (typ string, ti int, id []byte, cond, ok 
 	if i := bytes.IndexByte(ref, '/'); i > 0 {
 		// A known type and a valid id hold no '/', ':', '?' or '#'.
 		t, ti, known := fhirtype.InternIndex(ref[:i])
-		idOK := ndjson.CheckIDBytes(ref[i+1:]) == nil
+		idOK := fhirtype.ValidID(ref[i+1:])
 		if known && idOK {
 			return t, ti, ref[i+1:], false, true
 		}

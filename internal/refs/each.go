@@ -4,17 +4,14 @@ package refs
 
 import (
 	"bytes"
-	"encoding/json"
 	"unicode/utf8"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/jsonscan"
 )
 
 // keyName is the JSON key whose string values are references (the
 // reference element of the FHIR Reference data type).
 const keyName = "reference"
-
-// maxEscapedKey is the longest spelling of keyName with escapes: every
-// character written as \uXXXX.
-const maxEscapedKey = len(keyName) * 6
 
 // Each calls fn with the string value of every object key named exactly
 // "reference", at any depth and in document order: in nested elements,
@@ -49,12 +46,12 @@ func Each(raw []byte, fn func(ref []byte)) {
 			return
 		}
 		end := i + k + len(quoted) - 1
-		colon := skipSpace(raw, end+1)
+		colon := jsonscan.Space(raw, end+1)
 		if colon >= len(raw) || raw[colon] != ':' {
 			i = end + 1
 			continue
 		}
-		v := skipSpace(raw, colon+1)
+		v := jsonscan.Space(raw, colon+1)
 		if v >= len(raw) || raw[v] != '"' {
 			i = v
 			continue
@@ -97,82 +94,33 @@ func eachScan(raw []byte, fn func(ref []byte)) {
 			return
 		}
 		start := i + q + 1
-		end := stringEnd(raw, start)
+		end := jsonscan.ClosingQuote(raw, start)
 		if end < 0 {
 			return
 		}
 		// In valid JSON a string followed by ':' is a key, and any other
 		// string is a value, so no structure needs to be tracked.
-		colon := skipSpace(raw, end+1)
+		colon := jsonscan.Space(raw, end+1)
 		if colon >= len(raw) || raw[colon] != ':' {
 			i = end + 1
 			continue
 		}
-		if !isKey(raw[start:end]) {
+		if !jsonscan.KeyIs(raw[start:end], keyName) {
 			i = colon + 1
 			continue
 		}
-		v := skipSpace(raw, colon+1)
+		v := jsonscan.Space(raw, colon+1)
 		if v >= len(raw) || raw[v] != '"' {
 			i = v
 			continue
 		}
-		vend := stringEnd(raw, v+1)
+		vend := jsonscan.ClosingQuote(raw, v+1)
 		if vend < 0 {
 			return
 		}
 		emit(raw[v:vend+1], fn)
 		i = vend + 1
 	}
-}
-
-// stringEnd returns the index of the quote that closes the string whose
-// content starts at start, or -1 if there is none.
-func stringEnd(raw []byte, start int) int {
-	for i := start; i < len(raw); {
-		q := bytes.IndexByte(raw[i:], '"')
-		if q < 0 {
-			return -1
-		}
-		end := i + q
-		// The quote is escaped when an odd number of backslashes precede it.
-		n := 0
-		for j := end - 1; j >= start && raw[j] == '\\'; j-- {
-			n++
-		}
-		if n%2 == 0 {
-			return end
-		}
-		i = end + 1
-	}
-	return -1
-}
-
-// skipSpace returns the index of the first non-whitespace byte at or
-// after i.
-func skipSpace(raw []byte, i int) int {
-	for i < len(raw) {
-		switch raw[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// isKey reports whether the raw key text (without quotes) spells
-// keyName, possibly with escapes.
-func isKey(k []byte) bool {
-	if len(k) == len(keyName) {
-		return string(k) == keyName
-	}
-	if len(k) < len(keyName) || len(k) > maxEscapedKey || bytes.IndexByte(k, '\\') < 0 {
-		return false
-	}
-	s, ok := decode(k)
-	return ok && s == keyName
 }
 
 // emit calls fn with the quoted JSON string q, unquoted.
@@ -182,22 +130,7 @@ func emit(q []byte, fn func(ref []byte)) {
 		fn(v)
 		return
 	}
-	if s, ok := decode(v); ok {
+	if s, ok := jsonscan.Unquote(v); ok {
 		fn([]byte(s))
 	}
-}
-
-// decode unquotes the content of a JSON string the way encoding/json
-// does: escapes resolved, lone surrogates and invalid UTF-8 replaced by
-// U+FFFD. It is the slow path, used only for strings with escapes.
-func decode(v []byte) (string, bool) {
-	q := make([]byte, 0, len(v)+2)
-	q = append(q, '"')
-	q = append(q, v...)
-	q = append(q, '"')
-	var s string
-	if err := json.Unmarshal(q, &s); err != nil {
-		return "", false
-	}
-	return s, true
 }

@@ -68,7 +68,7 @@ func FuzzParse(f *testing.F) {
 			if r.Kind == Absolute {
 				want = base + "/" + want
 			}
-			if !fhirtype.Known(r.Type) || !validID(r.ID) || !strings.HasPrefix(ref, want) {
+			if !fhirtype.Known(r.Type) || !fhirtype.ValidID(r.ID) || !strings.HasPrefix(ref, want) {
 				t.Fatalf("Parse(%q) = %+v: type, id or prefix wrong", ref, r)
 			}
 		case Conditional:

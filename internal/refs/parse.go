@@ -130,28 +130,14 @@ func parseLocal(s string) Ref {
 		return Ref{}
 	}
 	id, hist, versioned := strings.Cut(rest, "/")
-	if !validID(id) {
+	if !fhirtype.ValidID(id) {
 		return Ref{}
 	}
 	if versioned {
 		vid, ok := strings.CutPrefix(hist, "_history/")
-		if !ok || !validID(vid) {
+		if !ok || !fhirtype.ValidID(vid) {
 			return Ref{}
 		}
 	}
 	return Ref{Kind: Relative, Type: typ, ID: id}
-}
-
-// validID reports whether s is a FHIR R4 id: [A-Za-z0-9\-\.]{1,64}.
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
