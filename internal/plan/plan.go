@@ -178,25 +178,25 @@ func types(byType map[string][]File) []string {
 // names an R4 type, reading no further. A read error is returned with it
 // (a line too long is skipped).
 func firstType(ctx context.Context, f source.File, opts Options) (string, error) {
-	rc, err := source.OpenNDJSON(ctx, f)
+	lines, err := f.OpenLines(ctx, opts.MaxLine)
 	if err != nil {
 		return "", err
 	}
-	defer rc.Close()
-	r := ndjson.NewReader(rc, opts.MaxLine)
+	defer lines.Close()
 	for {
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}
-		line, err := r.Next()
+		line, err := lines.Next()
 		if err == io.EOF {
 			return "", nil
 		}
 		if err != nil {
-			if ndjson.IsLineError(err) {
+			var le *source.LineError
+			if errors.As(err, &le) {
 				continue
 			}
-			return "", fmt.Errorf("line %d: %w", r.LineNum()+1, err)
+			return "", fmt.Errorf("line %d: %w", lines.Stored()+1, err)
 		}
 		if m, err := ndjson.Inspect(line.Data); err == nil || m.Type != "" {
 			if fhirtype.Known(m.Type) {

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -148,47 +149,34 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 	if f.Lines > 0 {
 		bt.of = (f.Lines + u.opts.BatchSize - 1) / u.opts.BatchSize
 	}
-	rc, err := source.OpenNDJSON(ctx, f.File)
+	lines, err := f.OpenLines(ctx, u.opts.MaxLine)
 	if err != nil {
 		outcomes <- outcome{problem: &FileProblem{File: f.Name, Err: err.Error()}}
 		return nil
 	}
-	defer rc.Close()
+	defer lines.Close()
 	// Whatever happens, lines read into a batch are accounted for.
 	defer bt.flush(ctx, outcomes)
-	r := ndjson.NewReader(rc, u.opts.MaxLine)
 	warnedType := false
 	for ctx.Err() == nil {
-		line, err := r.Next()
+		// A replayed failure log's lines come named by the file and line
+		// they first came from.
+		line, err := lines.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			var tl *ndjson.LineTooLongError
-			if errors.As(err, &tl) {
-				bt.reject(Failure{File: f.Name, Line: tl.Line, Error: err.Error()})
+			var le *source.LineError
+			if errors.As(err, &le) {
+				bt.reject(Failure{File: le.File, Line: le.Num, Error: le.Error(), Resource: bytes.Clone(le.Data)})
 				continue
 			}
 			// The rest of the file cannot be read (a truncated .gz, a
 			// network error): send what was read, report the file.
-			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: r.LineNum() + 1, Err: "reading stopped: " + err.Error()}}
+			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: lines.Stored() + 1, Err: "reading stopped: " + err.Error()}}
 			return nil
 		}
-		file := f.Name
-		if f.Replay {
-			// A failure-log record: send its resource again, under the
-			// file and line it first came from.
-			data, origin, num, ok := source.Unwrap(line.Data)
-			switch {
-			case !ok:
-				bt.reject(Failure{File: f.Name, Line: line.Num, Error: "not a failure-log record", Resource: append([]byte(nil), line.Data...)})
-				continue
-			case data == nil:
-				bt.reject(Failure{File: origin, Line: num, Error: "the line was not kept in the failure log (too long); send its file again"})
-				continue
-			}
-			line.Data, line.Num, file = data, num, origin
-		}
+		file := line.File
 		m, err := ndjson.Inspect(line.Data)
 		// Every R4 type goes to the server, Parameters and OperationOutcome
 		// too (HAPI stores them); the server's refusals (a Bundle of a type
@@ -200,7 +188,9 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 			bt.reject(Failure{File: file, Line: line.Num, ResourceType: m.Type, ID: m.ID, Error: err.Error(), Resource: append([]byte(nil), line.Data...)})
 			continue
 		}
-		if m.Type != f.Type && !warnedType && !f.Replay {
+		// A file whose type the source gave (a failure log's) has no name
+		// for its lines to contradict.
+		if m.Type != f.Type && !warnedType && f.File.Type == "" {
 			warnedType = true
 			msg := fmt.Sprintf("holds a %s in a file of %s resources; each line is sent as the type it says", m.Type, f.Type)
 			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true}
