@@ -15,7 +15,9 @@ import (
 // File is an input with the resource type it holds.
 type File struct {
 	source.File
-	Type string
+	// ResourceType is the type the file holds: the one its source knows,
+	// its name says, or its first line has.
+	ResourceType string
 	// Lines is the number of non-blank lines (resources to send); -1 when
 	// the file was not counted.
 	Lines int
@@ -141,8 +143,8 @@ func typeFiles(ctx context.Context, files []source.File, opts Options) (*Plan, m
 			continue
 		}
 		typ, named := fhirtype.FromFileName(f.Name)
-		if f.File.Type != "" {
-			typ, named = f.File.Type, true
+		if f.KnownType != "" {
+			typ, named = f.KnownType, true
 		}
 		if !named {
 			first, err := firstType(ctx, f.File, opts)
@@ -158,7 +160,7 @@ func typeFiles(ctx context.Context, files []source.File, opts Options) (*Plan, m
 				continue
 			}
 		}
-		f.Type = typ
+		f.ResourceType = typ
 		byType[typ] = append(byType[typ], f)
 	}
 	return p, byType, nil

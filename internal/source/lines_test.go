@@ -80,7 +80,7 @@ func TestOpenLines(t *testing.T) {
 	}
 	got := map[string][]string{}
 	for _, f := range files {
-		got[f.Type] = read(t, f, 1024)
+		got[f.KnownType] = read(t, f, 1024)
 	}
 	wantLog := map[string][]string{
 		"Observation": {"Observation.ndjson:2 {bad"},

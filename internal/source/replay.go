@@ -58,7 +58,7 @@ func (l FailureLog) List(ctx context.Context) ([]File, error) {
 	for t := range types {
 		name := fmt.Sprintf("%s [%s]", filepath.Base(l.Path), t)
 		out = append(out, File{
-			Name: name, Size: info.Size(), Version: info.ModTime().String(), Type: t, records: true,
+			Name: name, Size: info.Size(), Version: info.ModTime().String(), KnownType: t, records: true,
 			Open: l.opener(t),
 		})
 	}

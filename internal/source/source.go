@@ -22,9 +22,9 @@ type File struct {
 	// local file, the ETag of an object. With Name and Size it is the
 	// file's identity for resuming an upload.
 	Version string
-	// Type, when set, is the resource type of every line (a virtual file
-	// of a failure log); otherwise the plan works it out.
-	Type string
+	// KnownType, when set, is the resource type of every line (a virtual
+	// file of a failure log); otherwise the plan works it out.
+	KnownType string
 	// Err, when set, says why the file was found but cannot be read; it is
 	// reported and the rest of the input goes on.
 	Err error

@@ -51,7 +51,7 @@ func (bt *batcher) current() *batch {
 	if bt.cur == nil {
 		bl := builders.Get().(*fhir.Builder)
 		bl.ResetAs(bt.kind)
-		bt.cur = &batch{step: bt.step, label: bt.label, kind: bt.kind, b: bl, typ: bt.typ,
+		bt.cur = &batch{step: bt.step, label: bt.label, kind: bt.kind, bundle: bl, typ: bt.typ,
 			entries: make([]entry, 0, bt.u.opts.BatchSize)}
 	}
 	return bt.cur
@@ -64,7 +64,7 @@ var builders = sync.Pool{New: func() any { return fhir.NewBuilder(fhir.Batch) }}
 func (bt *batcher) add(e entry, raw []byte) {
 	b := bt.current()
 	e.refs = countRefs(raw)
-	b.b.Add(e.typ, e.id, raw)
+	b.bundle.Add(e.typ, e.id, raw)
 	b.entries = append(b.entries, e)
 	b.refs += e.refs
 }
@@ -89,7 +89,7 @@ func (bt *batcher) room(n, refs, size int) bool {
 		return true
 	}
 	o := bt.u.opts
-	return len(b.entries)+n <= o.BatchSize && b.b.Size()+size <= o.BatchBytes && b.refs+refs <= o.BatchRefs
+	return len(b.entries)+n <= o.BatchSize && b.bundle.Size()+size <= o.BatchBytes && b.refs+refs <= o.BatchRefs
 }
 
 func (bt *batcher) reject(f Failure) {
@@ -135,14 +135,14 @@ func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
 
 func (bt *batcher) full() bool {
 	b, o := bt.cur, bt.u.opts
-	return b != nil && (len(b.entries) >= o.BatchSize || b.b.Size() >= o.BatchBytes || b.refs >= o.BatchRefs)
+	return b != nil && (len(b.entries) >= o.BatchSize || b.bundle.Size() >= o.BatchBytes || b.refs >= o.BatchRefs)
 }
 
 // produceFile returns an error only when the stage cannot go on (a spill
 // file cannot be written); a file it cannot read is a problem reported to
 // the collector.
 func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
-	bt := &batcher{u: u, ck: ck, out: out, step: step, label: f.Name, idBase: fmt.Sprintf("s%d/%s", step, f.Name), kind: fhir.Batch, typ: f.Type}
+	bt := &batcher{u: u, ck: ck, out: out, step: step, label: f.Name, idBase: fmt.Sprintf("s%d/%s", step, f.Name), kind: fhir.Batch, typ: f.ResourceType}
 	// A data-driven plan already keeps references between resources out
 	// of a batch (later waves); a static one sends the files as they are.
 	bt.order = sp.a == nil || sp.a.Order != plan.OrderData
@@ -190,9 +190,9 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 		}
 		// A file whose type the source gave (a failure log's) has no name
 		// for its lines to contradict.
-		if m.Type != f.Type && !warnedType && f.File.Type == "" {
+		if m.Type != f.ResourceType && !warnedType && f.KnownType == "" {
 			warnedType = true
-			msg := fmt.Sprintf("holds a %s in a file of %s resources; each line is sent as the type it says", m.Type, f.Type)
+			msg := fmt.Sprintf("holds a %s in a file of %s resources; each line is sent as the type it says", m.Type, f.ResourceType)
 			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true}
 		}
 		if !sp.a.Written(m.Type, m.ID, file, line.Num) {

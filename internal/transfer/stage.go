@@ -22,7 +22,7 @@ type batch struct {
 	index    int // 1-based within its label
 	of       int // batches under the label, 0 when unknown
 	kind     fhir.Kind
-	b        *fhir.Builder
+	bundle   *fhir.Builder // the Bundle being built: its entries' bytes
 	entries  []entry
 	refs     int       // the entries' references
 	rejected []Failure // lines of this batch's span that were never sent
@@ -64,7 +64,8 @@ type producer func(ctx context.Context, out chan<- *batch, outcomes chan<- outco
 // summary, the failure log and the checkpoint. It returns when every
 // batch has its answer.
 func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error {
-	// stop ends reading and retrying (interrupt or fatal error); requests
+	// stop ends reading and retrying (interrupt, refused credentials, a
+	// server gone, a failure log that cannot be written); requests
 	// already on the wire still get their answer.
 	stopCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -93,8 +94,8 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 				case o.err == nil:
 					failedInRow.Store(0)
 				case stopCtx.Err() != nil:
-				case u.fatal(o.err):
-					stop(wrapFatal(o.err))
+				case u.authRefused(o.err):
+					stop(wrapAuth(o.err))
 				default:
 					if n := failedInRow.Add(1); int(n) >= u.opts.MaxFailedBatches {
 						stop(fmt.Errorf("%w: %d batches in a row failed, the last with: %v", ErrServerGone, n, o.err))
@@ -116,9 +117,9 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 			logErr = err
 			stop(err)
 		}
-		if o.batch != nil && o.batch.b != nil {
-			builders.Put(o.batch.b) // nothing refers to its bytes any more
-			o.batch.b = nil
+		if o.batch != nil && o.batch.bundle != nil {
+			builders.Put(o.batch.bundle) // nothing refers to its bytes any more
+			o.batch.bundle = nil
 		}
 	}
 	if err := r.ckpt.commit(); err != nil && logErr == nil {
@@ -156,7 +157,7 @@ func (u *Uploader) send(ctx context.Context, b *batch) outcome {
 	}
 	start := time.Now()
 	o.results, o.retries, o.err = u.post(ctx, b, b.kind, nil)
-	if o.err != nil && b.kind == fhir.Transaction && !u.fatal(o.err) && !timedOut(o.err) && ctx.Err() == nil {
+	if o.err != nil && b.kind == fhir.Transaction && !u.authRefused(o.err) && !timedOut(o.err) && ctx.Err() == nil {
 		// A transaction is all or nothing: send each cycle on its own, so
 		// that one bad cycle does not take the others down with it.
 		o.results, o.err = u.splitTransaction(ctx, b, o.err, &o.retries)
@@ -301,7 +302,7 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		if fail != nil {
 			c.Failed, ev.Failed = 1, ev.Failed+1
 			fail.File, fail.Line, fail.ResourceType, fail.ID, fail.Batch = e.file, e.line, e.typ, e.id, b.id
-			fail.Resource = b.b.Resource(i)
+			fail.Resource = b.bundle.Resource(i)
 			if err := r.flog.write(*fail); err != nil {
 				return err
 			}
@@ -309,7 +310,7 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		count(e.typ, c)
 	}
 	u.opts.Reporter.BatchDone(ev)
-	if o.err != nil && !finalAnswer(o.err, u.fatal) {
+	if o.err != nil && !finalAnswer(o.err, u.authRefused) {
 		// Not confirmed: a resumed run sends it again (and drops these
 		// failure records). The step is incomplete: what comes after it
 		// may reference these resources, so the run stops after the stage.
@@ -324,10 +325,10 @@ func (u *Uploader) collect(r *run, o outcome) error {
 // it (a refusal such as 400 or 422), as opposed to no answer: a network
 // error, an overloaded server after every retry, a refused credential, an
 // upload that stopped before the batch went.
-func finalAnswer(err error, fatal func(error) bool) bool {
+func finalAnswer(err error, authRefused func(error) bool) bool {
 	var se *fhir.StatusError
 	if errors.As(err, &se) {
-		return !se.Retryable() && !fatal(err)
+		return !se.Retryable() && !authRefused(err)
 	}
 	return false
 }
@@ -353,7 +354,7 @@ func (u *Uploader) splitTransaction(ctx context.Context, b *batch, err error, re
 		res, n, err := u.post(ctx, b, fhir.Transaction, one)
 		*retries += n
 		if err != nil {
-			if u.fatal(err) || retry.Temporary(err) {
+			if u.authRefused(err) || retry.Temporary(err) {
 				return nil, err
 			}
 			res = make([]fhir.EntryResult, end-start)

@@ -205,12 +205,15 @@ func (u *Uploader) runStep(ctx context.Context, r *run, step int, st plan.Step) 
 	return nil
 }
 
-func (u *Uploader) fatal(err error) bool {
+// authRefused reports whether err is the server refusing our credentials
+// (401/403): the one answer that stops the whole upload at once.
+func (u *Uploader) authRefused(err error) bool {
 	var se *fhir.StatusError
 	return errors.As(err, &se) && (se.Code == 401 || se.Code == 403)
 }
 
-func wrapFatal(err error) error {
+// wrapAuth is the error that stops an upload for a refused credential.
+func wrapAuth(err error) error {
 	return fmt.Errorf("%w: %v", ErrAuth, err)
 }
 
