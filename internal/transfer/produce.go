@@ -18,12 +18,12 @@ import (
 // produceFiles reads the step's files in order. Lines that pass the
 // checks and may go now are batched; lines that must wait for a later
 // wave are spilled; rejected lines ride with the batch of their span.
-func (u *Uploader) produceFiles(ctx context.Context, step int, st plan.Step, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
+func (u *Uploader) produceFiles(ctx context.Context, step int, st plan.Step, sp *spill, jr *journal, out chan<- *batch, outcomes chan<- outcome) error {
 	for _, f := range st.Files {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err := u.produceFile(ctx, step, f, sp, ck, out, outcomes); err != nil {
+		if err := u.produceFile(ctx, step, f, sp, jr, out, outcomes); err != nil {
 			return err
 		}
 	}
@@ -33,7 +33,7 @@ func (u *Uploader) produceFiles(ctx context.Context, step int, st plan.Step, sp 
 // batcher fills batches and hands them on.
 type batcher struct {
 	u       *Uploader
-	ck      *checkpoint
+	jr      *journal
 	out     chan<- *batch
 	step    int
 	label   string
@@ -118,7 +118,7 @@ func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
 	} else {
 		b.id = fmt.Sprintf("%s#%d+rejected", bt.idBase, bt.index)
 	}
-	b.done = bt.ck.lookup(b.id)
+	b.done = bt.jr.lookup(b.id)
 	if bt.stopped {
 		outcomes <- outcome{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
 		return false
@@ -141,8 +141,8 @@ func (bt *batcher) full() bool {
 // produceFile returns an error only when the stage cannot go on (a spill
 // file cannot be written); a file it cannot read is a problem reported to
 // the collector.
-func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
-	bt := &batcher{u: u, ck: ck, out: out, step: step, label: f.Name, idBase: fmt.Sprintf("s%d/%s", step, f.Name), kind: fhir.Batch, typ: f.ResourceType}
+func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *spill, jr *journal, out chan<- *batch, outcomes chan<- outcome) error {
+	bt := &batcher{u: u, jr: jr, out: out, step: step, label: f.Name, idBase: fmt.Sprintf("s%d/%s", step, f.Name), kind: fhir.Batch, typ: f.ResourceType}
 	// A data-driven plan already keeps references between resources out
 	// of a batch (later waves); a static one sends the files as they are.
 	bt.order = sp.a == nil || sp.a.Order != plan.OrderData
@@ -215,8 +215,8 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 
 // produceWave sends wave k's spilled resources: the plain ones in batches,
 // then the cycles in transactions, whole cycles only.
-func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
-	plain := &batcher{u: u, ck: ck, out: out, step: step, kind: fhir.Batch,
+func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, jr *journal, out chan<- *batch, outcomes chan<- outcome) error {
+	plain := &batcher{u: u, jr: jr, out: out, step: step, kind: fhir.Batch,
 		label: fmt.Sprintf("wave %d: resources that reference others of this step", k+1), idBase: fmt.Sprintf("s%d/w%d", step, k),
 		of: (sp.waveOf[k].plain.n + u.opts.BatchSize - 1) / u.opts.BatchSize}
 	err := sp.eachPlain(k, func(s spilled) error {
@@ -228,7 +228,7 @@ func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, ck *
 	if err != nil || !plain.flush(ctx, outcomes) {
 		return stopErr(ctx, err)
 	}
-	tx := &batcher{u: u, ck: ck, out: out, step: step, kind: fhir.Transaction,
+	tx := &batcher{u: u, jr: jr, out: out, step: step, kind: fhir.Transaction,
 		label: fmt.Sprintf("wave %d: reference cycles, in transactions", k+1), idBase: fmt.Sprintf("s%d/c%d", step, k)}
 	err = sp.eachCycle(k, func(members []spilled) error {
 		refs, size := 0, 0

@@ -61,7 +61,7 @@ type producer func(ctx context.Context, out chan<- *batch, outcomes chan<- outco
 
 // runStage sends what produce makes: Concurrency senders post the
 // batches, and this goroutine collects the results: it alone touches the
-// summary, the failure log and the checkpoint. It returns when every
+// summary and the journal (failure log, checkpoint). It returns when every
 // batch has its answer.
 func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error {
 	// stop ends reading and retrying (interrupt, refused credentials, a
@@ -122,7 +122,7 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 			o.batch.bundle = nil
 		}
 	}
-	if err := r.ckpt.commit(); err != nil && logErr == nil {
+	if err := r.journal.commit(); err != nil && logErr == nil {
 		logErr = err
 	}
 	switch {
@@ -269,7 +269,7 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		f.Batch = b.id
 		count(b.typ, Counts{Read: 1, Failed: 1})
 		u.opts.Reporter.Warn(fmt.Sprintf("%s: line %d: %s", f.File, f.Line, f.Error))
-		if err := r.flog.write(f); err != nil {
+		if err := r.journal.fail(f); err != nil {
 			return err
 		}
 	}
@@ -277,7 +277,7 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		count(typ, Counts{Read: 1, DuplicatesSkipped: 1})
 	}
 	if len(b.entries) == 0 {
-		return r.ckpt.record(rec, r.flog)
+		return r.journal.confirm(rec)
 	}
 	r.sum.Batches++
 	r.sum.Retries += o.retries
@@ -303,7 +303,7 @@ func (u *Uploader) collect(r *run, o outcome) error {
 			c.Failed, ev.Failed = 1, ev.Failed+1
 			fail.File, fail.Line, fail.ResourceType, fail.ID, fail.Batch = e.file, e.line, e.typ, e.id, b.id
 			fail.Resource = b.bundle.Resource(i)
-			if err := r.flog.write(*fail); err != nil {
+			if err := r.journal.fail(*fail); err != nil {
 				return err
 			}
 		}
@@ -318,7 +318,7 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		r.lastUnanswered = o.err
 		return nil
 	}
-	return r.ckpt.record(rec, r.flog)
+	return r.journal.confirm(rec)
 }
 
 // finalAnswer reports whether a batch's error is the server's last word on
