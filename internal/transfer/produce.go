@@ -120,7 +120,7 @@ func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
 	}
 	b.done = bt.jr.lookup(b.id)
 	if bt.stopped {
-		outcomes <- outcome{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
+		outcomes <- answer{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
 		return false
 	}
 	select {
@@ -128,7 +128,7 @@ func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
 		return true
 	case <-ctx.Done():
 		bt.stopped = true
-		outcomes <- outcome{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
+		outcomes <- answer{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
 		return false
 	}
 }
@@ -151,7 +151,7 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 	}
 	lines, err := f.OpenLines(ctx, u.opts.MaxLine)
 	if err != nil {
-		outcomes <- outcome{problem: &FileProblem{File: f.Name, Err: err.Error()}}
+		outcomes <- fileNote{problem: FileProblem{File: f.Name, Err: err.Error()}}
 		return nil
 	}
 	defer lines.Close()
@@ -173,7 +173,7 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 			}
 			// The rest of the file cannot be read (a truncated .gz, a
 			// network error): send what was read, report the file.
-			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: lines.Stored() + 1, Err: "reading stopped: " + err.Error()}}
+			outcomes <- fileNote{problem: FileProblem{File: f.Name, Line: lines.Stored() + 1, Err: "reading stopped: " + err.Error()}}
 			return nil
 		}
 		file := line.File
@@ -193,7 +193,7 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 		if m.Type != f.ResourceType && !warnedType && f.KnownType == "" {
 			warnedType = true
 			msg := fmt.Sprintf("holds a %s in a file of %s resources; each line is sent as the type it says", m.Type, f.ResourceType)
-			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true}
+			outcomes <- fileNote{problem: FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true}
 		}
 		if !sp.a.Written(m.Type, m.ID, file, line.Num) {
 			bt.current().superseded = append(bt.current().superseded, m.Type)

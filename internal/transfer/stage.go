@@ -43,18 +43,30 @@ type entry struct {
 	refs    int    // its references (countRefs)
 }
 
-// outcome is what comes back to the collector: a batch with its answer,
-// or a file that could not be read (further).
-type outcome struct {
+// outcome is what comes back to the collector, on one channel so that it
+// sees them in the order they happened: an answer or a fileNote.
+type outcome interface{ isOutcome() }
+
+// answer is a batch with what became of it: the server's results, or
+// the error that failed it whole.
+type answer struct {
 	batch    *batch
 	results  []fhir.EntryResult
 	err      error // the whole batch failed
 	retries  int
 	duration time.Duration
-	problem  *FileProblem
-	warnOnly bool // the problem is a warning, not a failed file
 	notSent  bool // the upload stopped before the batch was sent
 }
+
+// fileNote is a file that could not be read (further), or with warnOnly
+// a warning about one.
+type fileNote struct {
+	problem  FileProblem
+	warnOnly bool // a warning, not a failed file
+}
+
+func (answer) isOutcome()   {}
+func (fileNote) isOutcome() {}
 
 // producer makes batches for a stage and closes nothing: runStage does.
 type producer func(ctx context.Context, out chan<- *batch, outcomes chan<- outcome) error
@@ -113,13 +125,18 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 
 	var logErr error
 	for o := range outcomes {
-		if err := u.collect(r, o); err != nil && logErr == nil {
-			logErr = err
-			stop(err)
-		}
-		if o.batch != nil && o.batch.bundle != nil {
-			builders.Put(o.batch.bundle) // nothing refers to its bytes any more
-			o.batch.bundle = nil
+		switch o := o.(type) {
+		case fileNote:
+			u.note(r, o)
+		case answer:
+			if err := u.collect(r, o); err != nil && logErr == nil {
+				logErr = err
+				stop(err)
+			}
+			if o.batch.bundle != nil {
+				builders.Put(o.batch.bundle) // nothing refers to its bytes any more
+				o.batch.bundle = nil
+			}
 		}
 	}
 	if err := r.journal.commit(); err != nil && logErr == nil {
@@ -146,8 +163,8 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 // sender down together when the server is overloaded. Once the upload is
 // stopping, a batch not yet sent is not sent: its resources go to the
 // failure log.
-func (u *Uploader) send(ctx context.Context, b *batch) outcome {
-	o := outcome{batch: b}
+func (u *Uploader) send(ctx context.Context, b *batch) answer {
+	o := answer{batch: b}
 	if b.done != nil || len(b.entries) == 0 {
 		return o
 	}
@@ -231,22 +248,22 @@ func overloaded(err error) (bool, time.Duration) {
 	return false, 0
 }
 
-// collect accounts for one outcome: counts, failure log, checkpoint.
-func (u *Uploader) collect(r *run, o outcome) error {
-	if o.problem != nil {
-		if !o.warnOnly {
-			r.sum.FileProblems = append(r.sum.FileProblems, *o.problem)
-		}
-		where := o.problem.File
-		if o.problem.Line > 0 {
-			where = fmt.Sprintf("%s: line %d", where, o.problem.Line)
-		}
-		u.opts.Reporter.Warn(fmt.Sprintf("%s: %s", where, o.problem.Err))
+// note reports a file's problem, and counts it unless it is a warning.
+func (u *Uploader) note(r *run, n fileNote) {
+	if !n.warnOnly {
+		r.sum.FileProblems = append(r.sum.FileProblems, n.problem)
 	}
+	where := n.problem.File
+	if n.problem.Line > 0 {
+		where = fmt.Sprintf("%s: line %d", where, n.problem.Line)
+	}
+	u.opts.Reporter.Warn(fmt.Sprintf("%s: %s", where, n.problem.Err))
+}
+
+// collect accounts for one batch's answer: counts, failure log,
+// checkpoint.
+func (u *Uploader) collect(r *run, o answer) error {
 	b := o.batch
-	if b == nil {
-		return nil
-	}
 	if b.done != nil {
 		for typ, c := range b.done.ByType {
 			r.sum.addType(typ, c)
