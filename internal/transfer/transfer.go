@@ -1,8 +1,3 @@
-// Package transfer runs an upload: it reads the files of a plan step by
-// step, checks each line, sends Bundles with a few senders at once, and
-// accounts for every resource: on the server, or in the failure log. With
-// a data-driven plan, resources that reference others of their own step
-// wait for a later wave, and reference cycles go in transactions.
 package transfer
 
 import (
