@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -16,47 +17,39 @@ import (
 
 // eachLine streams the valid resource lines of f.
 // fn gets the line's type (and its index in fhirtype.R4), its id (which
-// aliases the line: it is valid until fn returns) and the file name: a
-// failure log's records name the file they first came from.
-func eachLine(ctx context.Context, f File, maxLine int, fn func(typ string, ti int, id []byte, file string, line ndjson.Line)) (int, error) {
-	rc, err := source.OpenNDJSON(ctx, f.File)
+// aliases the line: it is valid until fn returns) and the line, named by
+// the file it first came from (source.Line).
+func eachLine(ctx context.Context, f File, maxLine int, fn func(typ string, ti int, id []byte, line source.Line)) (int, error) {
+	lines, err := f.OpenLines(ctx, maxLine)
 	if err != nil {
 		return 0, err
 	}
-	defer rc.Close()
-	r := ndjson.NewReader(rc, maxLine)
+	defer lines.Close()
 	n := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		line, err := r.Next()
+		line, err := lines.Next()
 		if err == io.EOF {
 			return n, nil
 		}
 		if err != nil {
-			if ndjson.IsLineError(err) {
+			var le *source.LineError
+			if errors.As(err, &le) {
 				n++
 				continue
 			}
-			return n, fmt.Errorf("line %d: %w", r.LineNum()+1, err)
+			return n, fmt.Errorf("line %d: %w", lines.Stored()+1, err)
 		}
 		n++
-		file := f.Name
-		if f.Replay {
-			data, origin, num, ok := source.Unwrap(line.Data)
-			if !ok {
-				continue
-			}
-			line.Data, line.Num, file = data, num, origin
-		}
 		// Planning needs only what a line is; the sending pass checks it.
 		rawType, id, ok := ndjson.PeekRaw(line.Data)
 		if !ok {
 			continue
 		}
 		if typ, ti, known := fhirtype.InternIndex(rawType); known {
-			fn(typ, ti, id, file, line)
+			fn(typ, ti, id, line)
 		}
 	}
 }
@@ -151,10 +144,10 @@ func (z *analyzer) readInputs(ctx context.Context, present []string, byType map[
 		fs := byType[t]
 		for i := range fs {
 			lastFile := ""
-			n, err := eachLine(ctx, fs[i], z.opts.MaxLine, func(typ string, ti int, id []byte, file string, line ndjson.Line) {
-				if file != lastFile {
-					z.sp.file(file)
-					lastFile = file
+			n, err := eachLine(ctx, fs[i], z.opts.MaxLine, func(typ string, ti int, id []byte, line source.Line) {
+				if line.File != lastFile {
+					z.sp.file(line.File)
+					lastFile = line.File
 				}
 				z.line(typ, ti, id, line)
 			})
@@ -170,7 +163,7 @@ func (z *analyzer) readInputs(ctx context.Context, present []string, byType map[
 }
 
 // line takes in one resource of type typ (fhirtype.R4[ti]).
-func (z *analyzer) line(typ string, ti int, id []byte, line ndjson.Line) {
+func (z *analyzer) line(typ string, ti int, id []byte, line source.Line) {
 	a := z.a
 	z.sp.resource(line.Num, ti, id, maphash.Bytes(z.seed, line.Data))
 	z.ib.Add(graph.KeyBytes(typ, id))

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/ndjson"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
 )
 
 // resWith is a resource line with one more member, to make content differ.
@@ -33,9 +33,9 @@ func written(t *testing.T, p *Plan) []string {
 		return 1
 	})
 	for _, f := range files {
-		_, err := eachLine(context.Background(), f, 1<<20, func(typ string, _ int, id []byte, file string, line ndjson.Line) {
-			if p.Analysis.Written(typ, string(id), file, line.Num) {
-				out = append(out, filepath.ToSlash(file)+":"+strconv.Itoa(line.Num))
+		_, err := eachLine(context.Background(), f, 1<<20, func(typ string, _ int, id []byte, line source.Line) {
+			if p.Analysis.Written(typ, string(id), line.File, line.Num) {
+				out = append(out, filepath.ToSlash(line.File)+":"+strconv.Itoa(line.Num))
 			}
 		})
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/graph"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/ndjson"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
 )
@@ -41,7 +40,7 @@ func TestPlaceFilter(t *testing.T) {
 	placed, total := 0, 0
 	for _, st := range p.Steps {
 		for _, f := range st.Files {
-			_, err := eachLine(context.Background(), f, 1<<20, func(typ string, _ int, id []byte, _ string, _ ndjson.Line) {
+			_, err := eachLine(context.Background(), f, 1<<20, func(typ string, _ int, id []byte, _ source.Line) {
 				total++
 				got, want := a.Place(typ, string(id)), a.placeKey(graph.KeyBytes(typ, id))
 				if got != want {
@@ -74,7 +73,7 @@ func BenchmarkPlace(b *testing.B) {
 	var typs, ids []string
 	for _, st := range p.Steps {
 		for _, f := range st.Files {
-			_, err := eachLine(context.Background(), f, 1<<20, func(typ string, _ int, id []byte, _ string, _ ndjson.Line) {
+			_, err := eachLine(context.Background(), f, 1<<20, func(typ string, _ int, id []byte, _ source.Line) {
 				typs, ids = append(typs, typ), append(ids, string(id))
 			})
 			if err != nil {

@@ -15,7 +15,9 @@ import (
 // File is an input with the resource type it holds.
 type File struct {
 	source.File
-	Type string
+	// ResourceType is the type the file holds: the one its source knows,
+	// its name says, or its first line has.
+	ResourceType string
 	// Lines is the number of non-blank lines (resources to send); -1 when
 	// the file was not counted.
 	Lines int
@@ -141,8 +143,8 @@ func typeFiles(ctx context.Context, files []source.File, opts Options) (*Plan, m
 			continue
 		}
 		typ, named := fhirtype.FromFileName(f.Name)
-		if f.File.Type != "" {
-			typ, named = f.File.Type, true
+		if f.KnownType != "" {
+			typ, named = f.KnownType, true
 		}
 		if !named {
 			first, err := firstType(ctx, f.File, opts)
@@ -158,7 +160,7 @@ func typeFiles(ctx context.Context, files []source.File, opts Options) (*Plan, m
 				continue
 			}
 		}
-		f.Type = typ
+		f.ResourceType = typ
 		byType[typ] = append(byType[typ], f)
 	}
 	return p, byType, nil
@@ -178,25 +180,25 @@ func types(byType map[string][]File) []string {
 // names an R4 type, reading no further. A read error is returned with it
 // (a line too long is skipped).
 func firstType(ctx context.Context, f source.File, opts Options) (string, error) {
-	rc, err := source.OpenNDJSON(ctx, f)
+	lines, err := f.OpenLines(ctx, opts.MaxLine)
 	if err != nil {
 		return "", err
 	}
-	defer rc.Close()
-	r := ndjson.NewReader(rc, opts.MaxLine)
+	defer lines.Close()
 	for {
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}
-		line, err := r.Next()
+		line, err := lines.Next()
 		if err == io.EOF {
 			return "", nil
 		}
 		if err != nil {
-			if ndjson.IsLineError(err) {
+			var le *source.LineError
+			if errors.As(err, &le) {
 				continue
 			}
-			return "", fmt.Errorf("line %d: %w", r.LineNum()+1, err)
+			return "", fmt.Errorf("line %d: %w", lines.Stored()+1, err)
 		}
 		if m, err := ndjson.Inspect(line.Data); err == nil || m.Type != "" {
 			if fhirtype.Known(m.Type) {

@@ -74,7 +74,7 @@ func view(p *Plan) (steps []stepView, skipped []string) {
 	for _, s := range p.Steps {
 		sv := stepView{Types: s.Types}
 		for _, f := range s.Files {
-			sv.Files = append(sv.Files, fileView{filepath.ToSlash(f.Name), f.Type, f.Lines})
+			sv.Files = append(sv.Files, fileView{filepath.ToSlash(f.Name), f.ResourceType, f.Lines})
 		}
 		steps = append(steps, sv)
 	}

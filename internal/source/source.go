@@ -22,16 +22,17 @@ type File struct {
 	// local file, the ETag of an object. With Name and Size it is the
 	// file's identity for resuming an upload.
 	Version string
-	// Type, when set, is the resource type of every line (a virtual file
-	// of a failure log); otherwise the plan works it out.
-	Type string
-	// Replay says the lines are failure-log records (see Unwrap).
-	Replay bool
+	// KnownType, when set, is the resource type of every line (a virtual
+	// file of a failure log); otherwise the plan works it out.
+	KnownType string
 	// Err, when set, says why the file was found but cannot be read; it is
 	// reported and the rest of the input goes on.
 	Err error
-	// Open returns the stored bytes. Use OpenNDJSON to undo gzip.
+	// Open returns the stored bytes. Use OpenNDJSON to undo gzip, or
+	// OpenLines to read the lines.
 	Open func(ctx context.Context) (io.ReadCloser, error)
+	// records says the stored lines are failure-log records.
+	records bool
 }
 
 // Gzipped reports whether the file's name says it is gzip-compressed.

@@ -27,11 +27,11 @@ func orderEntries(b *batch) {
 	bl.ResetAs(b.kind)
 	entries := make([]entry, len(order))
 	for k, i := range order {
-		bl.Add(b.entries[i].typ, b.entries[i].id, b.b.Resource(i))
+		bl.Add(b.entries[i].typ, b.entries[i].id, b.bundle.Resource(i))
 		entries[k] = b.entries[i]
 	}
-	builders.Put(b.b)
-	b.b, b.entries = bl, entries
+	builders.Put(b.bundle)
+	b.bundle, b.entries = bl, entries
 }
 
 // dependencies returns, for each entry, the entries that must come before
@@ -48,7 +48,7 @@ func dependencies(b *batch) [][]int {
 	var after [][]int
 	forward := false
 	for i := range b.entries {
-		refs.Each(b.b.Resource(i), func(raw []byte) {
+		refs.Each(b.bundle.Resource(i), func(raw []byte) {
 			r := refs.Parse(string(raw), "")
 			if !r.Local() {
 				return

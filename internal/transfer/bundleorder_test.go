@@ -21,13 +21,13 @@ func res(key string, references ...string) string {
 }
 
 func batchOf(lines ...string) *batch {
-	b := &batch{kind: fhir.Batch, b: fhir.NewBuilder(fhir.Batch)}
+	b := &batch{kind: fhir.Batch, bundle: fhir.NewBuilder(fhir.Batch)}
 	for i, l := range lines {
 		var m struct{ ResourceType, ID string }
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			panic(err)
 		}
-		b.b.Add(m.ResourceType, m.ID, []byte(l))
+		b.bundle.Add(m.ResourceType, m.ID, []byte(l))
 		b.entries = append(b.entries, entry{file: "f.ndjson", line: i + 1, typ: m.ResourceType, id: m.ID})
 	}
 	return b
@@ -83,7 +83,7 @@ func TestOrderEntries(t *testing.T) {
 					Resource json.RawMessage
 				}
 			}
-			if err := json.Unmarshal(b.b.Bytes(), &bundle); err != nil {
+			if err := json.Unmarshal(b.bundle.Bytes(), &bundle); err != nil {
 				t.Fatalf("bundle: %v", err)
 			}
 			if bundle.Type != "batch" || len(bundle.Entry) != len(tt.want) {
@@ -94,7 +94,7 @@ func TestOrderEntries(t *testing.T) {
 				if got, want := bundle.Entry[k].Request.URL, e.typ+"/"+e.id; got != want {
 					t.Errorf("entry %d: url %s, want %s", k, got, want)
 				}
-				if got, want := string(b.b.Resource(k)), tt.lines[line-1]; got != want {
+				if got, want := string(b.bundle.Resource(k)), tt.lines[line-1]; got != want {
 					t.Errorf("entry %d: resource %s, want %s", k, got, want)
 				}
 			}
@@ -104,9 +104,9 @@ func TestOrderEntries(t *testing.T) {
 
 func TestOrderEntriesLeavesAnOrderedBundleAlone(t *testing.T) {
 	b := batchOf(res("Patient/a"), res("Observation/o", "Patient/a"))
-	bl := b.b
+	bl := b.bundle
 	orderEntries(b)
-	if b.b != bl {
+	if b.bundle != bl {
 		t.Error("the Bundle was rewritten though its order was right")
 	}
 }

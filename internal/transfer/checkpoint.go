@@ -29,9 +29,9 @@ type ckptRecord struct {
 // named by where their lines come from, so that the same input, batch
 // size and order make the same names on every run.
 //
-// Records are committed in groups: the failure log is made durable, then
-// the records are written and made durable, at most once per commitEvery
-// (and at the end of every stage and run). A fast server confirms
+// Records are committed in groups, by the journal: the failure log is
+// made durable, then the records are written and made durable, at most
+// once per commitEvery (and at the end of every stage and run). A fast server confirms
 // thousands of batches a second, and two fsyncs each would cost more CPU
 // than the upload itself; what a crash loses is at most the last
 // commitEvery of confirmations, whose batches the next run sends again
@@ -40,7 +40,6 @@ type checkpoint struct {
 	path    string
 	done    map[string]*ckptRecord
 	f       *os.File
-	flog    *failureLog
 	pending []byte // records not yet committed, one JSON line each
 	last    time.Time
 	now     func() time.Time
@@ -80,34 +79,22 @@ func (c *checkpoint) lookup(id string) *ckptRecord {
 	return c.done[id]
 }
 
-// record adds a confirmed batch, whose failure records are written to
-// flog, and commits when the last commit is commitEvery old.
-func (c *checkpoint) record(rec ckptRecord, flog *failureLog) error {
+// add holds a confirmed batch's record for the next commit, and reports
+// whether a commit is due: the last one is commitEvery old.
+func (c *checkpoint) add(rec ckptRecord) (due bool, err error) {
 	if c.path == "" {
-		return nil
+		return false, nil
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
-		return err
+		return false, fmt.Errorf("checkpoint: %w", err)
 	}
 	c.pending = append(append(c.pending, b...), '\n')
-	c.flog = flog
-	if c.now().Sub(c.last) < commitEvery {
-		return nil
-	}
-	return c.commit()
+	return c.now().Sub(c.last) >= commitEvery, nil
 }
 
-// commit makes the failure records durable, then the pending records.
-func (c *checkpoint) commit() error {
-	if len(c.pending) == 0 {
-		return nil
-	}
-	if err := c.flog.sync(); err != nil {
-		return err
-	}
-	return c.writePending()
-}
+// pendingRecords reports whether records wait for a commit.
+func (c *checkpoint) pendingRecords() bool { return len(c.pending) > 0 }
 
 // writePending appends the pending records and makes them durable.
 func (c *checkpoint) writePending() error {
@@ -132,9 +119,9 @@ func (c *checkpoint) writePending() error {
 	return nil
 }
 
-// close ends the checkpoint; a finished job needs it no more. The failure
-// log is closed (and so durable) before: an unfinished job's pending
-// records are committed without it.
+// close ends the checkpoint; a finished job needs it no more. The journal
+// closes the failure log (and so makes it durable) before: an unfinished
+// job's pending records are committed without it.
 func (c *checkpoint) close(finished bool) error {
 	if !finished && len(c.pending) > 0 {
 		if err := c.writePending(); err != nil {

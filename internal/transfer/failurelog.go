@@ -3,28 +3,15 @@ package transfer
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"unicode/utf8"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/failurelog"
 )
 
-// Failure is one record of the failure log: a resource that is not on the
-// server, why, and the resource itself so that it can be sent again.
-type Failure struct {
-	File         string          `json:"file"`
-	Line         int             `json:"line"`
-	ResourceType string          `json:"resourceType,omitempty"`
-	ID           string          `json:"id,omitempty"`
-	Status       int             `json:"status,omitempty"` // HTTP status of the entry; 0 if never sent
-	Error        string          `json:"error"`
-	Resource     json.RawMessage `json:"resource,omitempty"` // the line, when it is a JSON object
-	Raw          string          `json:"raw,omitempty"`      // the line, when it is not
-	// Batch names the batch in the checkpoint, so that a resumed run
-	// can drop the records of batches it sends again.
-	Batch string `json:"batch,omitempty"`
-}
+// Failure is one record of the failure log (failurelog.Record).
+type Failure = failurelog.Record
 
 // failureLog writes records as they come, so that a crash loses none. A
 // fresh run replaces an old log at the path; a resumed run keeps the
@@ -62,10 +49,10 @@ func (l *failureLog) filter() error {
 	}
 	var kept bytes.Buffer
 	for _, line := range bytes.Split(data, []byte("\n")) {
-		var rec struct {
-			Batch string `json:"batch"`
+		if len(line) == 0 {
+			continue
 		}
-		if len(line) == 0 || json.Unmarshal(line, &rec) != nil || l.keep != nil && !l.keep(rec.Batch) {
+		if batch, ok := failurelog.BatchOf(line); !ok || l.keep != nil && !l.keep(batch) {
 			continue
 		}
 		kept.Write(line)
@@ -88,14 +75,7 @@ func (l *failureLog) write(rec Failure) error {
 			return err
 		}
 	}
-	if len(rec.Resource) > 0 && !(utf8.Valid(rec.Resource) && json.Valid(rec.Resource)) {
-		rec.Raw, rec.Resource = string(rec.Resource), nil
-	}
-	if !utf8.ValidString(rec.Raw) {
-		rec.Raw = ""
-		rec.Error += " (the line is not UTF-8 and is not copied here)"
-	}
-	b, err := json.Marshal(rec)
+	b, err := failurelog.Encode(rec)
 	if err != nil {
 		return fmt.Errorf("failure log: %w", err)
 	}

@@ -48,7 +48,7 @@ func (u *Uploader) post(ctx context.Context, b *batch, kind fhir.Kind, idx []int
 }
 
 func (u *Uploader) deliver(ctx context.Context, b *batch, kind fhir.Kind, idx []int, scale int) ([]fhir.EntryResult, int, error) {
-	bl := b.b
+	bl := b.bundle
 	if idx == nil {
 		idx = make([]int, len(b.entries))
 		for i := range idx {
@@ -57,7 +57,7 @@ func (u *Uploader) deliver(ctx context.Context, b *batch, kind fhir.Kind, idx []
 	} else {
 		bl = fhir.NewBuilder(kind)
 		for _, i := range idx {
-			bl.Add(b.entries[i].typ, b.entries[i].id, b.b.Resource(i))
+			bl.Add(b.entries[i].typ, b.entries[i].id, b.bundle.Resource(i))
 		}
 	}
 	refs := 0
@@ -106,7 +106,7 @@ func (u *Uploader) deliver(ctx context.Context, b *batch, kind fhir.Kind, idx []
 		res, n, perr := u.deliver(ctx, b, kind, part, next)
 		retries += n + 1
 		if perr != nil {
-			if !finalAnswer(perr, u.fatal) {
+			if !finalAnswer(perr, u.authRefused) {
 				return nil, retries, perr // no answer: the batch is not confirmed
 			}
 			res = failedAll(len(part), perr)
@@ -257,7 +257,7 @@ func (u *Uploader) quiet(b *batch, kind fhir.Kind, idx []int, landed map[int]fhi
 		if _, ok := landed[i]; ok {
 			continue
 		}
-		n, refs, size = n+1, refs+b.entries[i].refs, size+len(b.b.Resource(i))
+		n, refs, size = n+1, refs+b.entries[i].refs, size+len(b.bundle.Resource(i))
 		if kind != fhir.Transaction {
 			break
 		}

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,12 +18,12 @@ import (
 // produceFiles reads the step's files in order. Lines that pass the
 // checks and may go now are batched; lines that must wait for a later
 // wave are spilled; rejected lines ride with the batch of their span.
-func (u *Uploader) produceFiles(ctx context.Context, step int, st plan.Step, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
+func (u *Uploader) produceFiles(ctx context.Context, step int, st plan.Step, sp *spill, jr *journal, out chan<- *batch, outcomes chan<- outcome) error {
 	for _, f := range st.Files {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err := u.produceFile(ctx, step, f, sp, ck, out, outcomes); err != nil {
+		if err := u.produceFile(ctx, step, f, sp, jr, out, outcomes); err != nil {
 			return err
 		}
 	}
@@ -32,7 +33,7 @@ func (u *Uploader) produceFiles(ctx context.Context, step int, st plan.Step, sp 
 // batcher fills batches and hands them on.
 type batcher struct {
 	u       *Uploader
-	ck      *checkpoint
+	jr      *journal
 	out     chan<- *batch
 	step    int
 	label   string
@@ -50,7 +51,7 @@ func (bt *batcher) current() *batch {
 	if bt.cur == nil {
 		bl := builders.Get().(*fhir.Builder)
 		bl.ResetAs(bt.kind)
-		bt.cur = &batch{step: bt.step, label: bt.label, kind: bt.kind, b: bl, typ: bt.typ,
+		bt.cur = &batch{step: bt.step, label: bt.label, kind: bt.kind, bundle: bl, typ: bt.typ,
 			entries: make([]entry, 0, bt.u.opts.BatchSize)}
 	}
 	return bt.cur
@@ -63,7 +64,7 @@ var builders = sync.Pool{New: func() any { return fhir.NewBuilder(fhir.Batch) }}
 func (bt *batcher) add(e entry, raw []byte) {
 	b := bt.current()
 	e.refs = countRefs(raw)
-	b.b.Add(e.typ, e.id, raw)
+	b.bundle.Add(e.typ, e.id, raw)
 	b.entries = append(b.entries, e)
 	b.refs += e.refs
 }
@@ -88,7 +89,7 @@ func (bt *batcher) room(n, refs, size int) bool {
 		return true
 	}
 	o := bt.u.opts
-	return len(b.entries)+n <= o.BatchSize && b.b.Size()+size <= o.BatchBytes && b.refs+refs <= o.BatchRefs
+	return len(b.entries)+n <= o.BatchSize && b.bundle.Size()+size <= o.BatchBytes && b.refs+refs <= o.BatchRefs
 }
 
 func (bt *batcher) reject(f Failure) {
@@ -117,9 +118,9 @@ func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
 	} else {
 		b.id = fmt.Sprintf("%s#%d+rejected", bt.idBase, bt.index)
 	}
-	b.done = bt.ck.lookup(b.id)
+	b.done = bt.jr.lookup(b.id)
 	if bt.stopped {
-		outcomes <- outcome{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
+		outcomes <- answer{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
 		return false
 	}
 	select {
@@ -127,68 +128,55 @@ func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
 		return true
 	case <-ctx.Done():
 		bt.stopped = true
-		outcomes <- outcome{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
+		outcomes <- answer{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
 		return false
 	}
 }
 
 func (bt *batcher) full() bool {
 	b, o := bt.cur, bt.u.opts
-	return b != nil && (len(b.entries) >= o.BatchSize || b.b.Size() >= o.BatchBytes || b.refs >= o.BatchRefs)
+	return b != nil && (len(b.entries) >= o.BatchSize || b.bundle.Size() >= o.BatchBytes || b.refs >= o.BatchRefs)
 }
 
 // produceFile returns an error only when the stage cannot go on (a spill
 // file cannot be written); a file it cannot read is a problem reported to
 // the collector.
-func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
-	bt := &batcher{u: u, ck: ck, out: out, step: step, label: f.Name, idBase: fmt.Sprintf("s%d/%s", step, f.Name), kind: fhir.Batch, typ: f.Type}
+func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *spill, jr *journal, out chan<- *batch, outcomes chan<- outcome) error {
+	bt := &batcher{u: u, jr: jr, out: out, step: step, label: f.Name, idBase: fmt.Sprintf("s%d/%s", step, f.Name), kind: fhir.Batch, typ: f.ResourceType}
 	// A data-driven plan already keeps references between resources out
 	// of a batch (later waves); a static one sends the files as they are.
 	bt.order = sp.a == nil || sp.a.Order != plan.OrderData
 	if f.Lines > 0 {
 		bt.of = (f.Lines + u.opts.BatchSize - 1) / u.opts.BatchSize
 	}
-	rc, err := source.OpenNDJSON(ctx, f.File)
+	lines, err := f.OpenLines(ctx, u.opts.MaxLine)
 	if err != nil {
-		outcomes <- outcome{problem: &FileProblem{File: f.Name, Err: err.Error()}}
+		outcomes <- fileNote{problem: FileProblem{File: f.Name, Err: err.Error()}}
 		return nil
 	}
-	defer rc.Close()
+	defer lines.Close()
 	// Whatever happens, lines read into a batch are accounted for.
 	defer bt.flush(ctx, outcomes)
-	r := ndjson.NewReader(rc, u.opts.MaxLine)
 	warnedType := false
 	for ctx.Err() == nil {
-		line, err := r.Next()
+		// A replayed failure log's lines come named by the file and line
+		// they first came from.
+		line, err := lines.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			var tl *ndjson.LineTooLongError
-			if errors.As(err, &tl) {
-				bt.reject(Failure{File: f.Name, Line: tl.Line, Error: err.Error()})
+			var le *source.LineError
+			if errors.As(err, &le) {
+				bt.reject(Failure{File: le.File, Line: le.Num, Error: le.Error(), Resource: bytes.Clone(le.Data)})
 				continue
 			}
 			// The rest of the file cannot be read (a truncated .gz, a
 			// network error): send what was read, report the file.
-			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: r.LineNum() + 1, Err: "reading stopped: " + err.Error()}}
+			outcomes <- fileNote{problem: FileProblem{File: f.Name, Line: lines.Stored() + 1, Err: "reading stopped: " + err.Error()}}
 			return nil
 		}
-		file := f.Name
-		if f.Replay {
-			// A failure-log record: send its resource again, under the
-			// file and line it first came from.
-			data, origin, num, ok := source.Unwrap(line.Data)
-			switch {
-			case !ok:
-				bt.reject(Failure{File: f.Name, Line: line.Num, Error: "not a failure-log record", Resource: append([]byte(nil), line.Data...)})
-				continue
-			case data == nil:
-				bt.reject(Failure{File: origin, Line: num, Error: "the line was not kept in the failure log (too long); send its file again"})
-				continue
-			}
-			line.Data, line.Num, file = data, num, origin
-		}
+		file := line.File
 		m, err := ndjson.Inspect(line.Data)
 		// Every R4 type goes to the server, Parameters and OperationOutcome
 		// too (HAPI stores them); the server's refusals (a Bundle of a type
@@ -200,10 +188,12 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 			bt.reject(Failure{File: file, Line: line.Num, ResourceType: m.Type, ID: m.ID, Error: err.Error(), Resource: append([]byte(nil), line.Data...)})
 			continue
 		}
-		if m.Type != f.Type && !warnedType && !f.Replay {
+		// A file whose type the source gave (a failure log's) has no name
+		// for its lines to contradict.
+		if m.Type != f.ResourceType && !warnedType && f.KnownType == "" {
 			warnedType = true
-			msg := fmt.Sprintf("holds a %s in a file of %s resources; each line is sent as the type it says", m.Type, f.Type)
-			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true}
+			msg := fmt.Sprintf("holds a %s in a file of %s resources; each line is sent as the type it says", m.Type, f.ResourceType)
+			outcomes <- fileNote{problem: FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true}
 		}
 		if !sp.a.Written(m.Type, m.ID, file, line.Num) {
 			bt.current().superseded = append(bt.current().superseded, m.Type)
@@ -225,8 +215,8 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 
 // produceWave sends wave k's spilled resources: the plain ones in batches,
 // then the cycles in transactions, whole cycles only.
-func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
-	plain := &batcher{u: u, ck: ck, out: out, step: step, kind: fhir.Batch,
+func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, jr *journal, out chan<- *batch, outcomes chan<- outcome) error {
+	plain := &batcher{u: u, jr: jr, out: out, step: step, kind: fhir.Batch,
 		label: fmt.Sprintf("wave %d: resources that reference others of this step", k+1), idBase: fmt.Sprintf("s%d/w%d", step, k),
 		of: (sp.waveOf[k].plain.n + u.opts.BatchSize - 1) / u.opts.BatchSize}
 	err := sp.eachPlain(k, func(s spilled) error {
@@ -238,7 +228,7 @@ func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, ck *
 	if err != nil || !plain.flush(ctx, outcomes) {
 		return stopErr(ctx, err)
 	}
-	tx := &batcher{u: u, ck: ck, out: out, step: step, kind: fhir.Transaction,
+	tx := &batcher{u: u, jr: jr, out: out, step: step, kind: fhir.Transaction,
 		label: fmt.Sprintf("wave %d: reference cycles, in transactions", k+1), idBase: fmt.Sprintf("s%d/c%d", step, k)}
 	err = sp.eachCycle(k, func(members []spilled) error {
 		refs, size := 0, 0

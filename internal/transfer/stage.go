@@ -22,7 +22,7 @@ type batch struct {
 	index    int // 1-based within its label
 	of       int // batches under the label, 0 when unknown
 	kind     fhir.Kind
-	b        *fhir.Builder
+	bundle   *fhir.Builder // the Bundle being built: its entries' bytes
 	entries  []entry
 	refs     int       // the entries' references
 	rejected []Failure // lines of this batch's span that were never sent
@@ -43,28 +43,41 @@ type entry struct {
 	refs    int    // its references (countRefs)
 }
 
-// outcome is what comes back to the collector: a batch with its answer,
-// or a file that could not be read (further).
-type outcome struct {
+// outcome is what comes back to the collector, on one channel so that it
+// sees them in the order they happened: an answer or a fileNote.
+type outcome interface{ isOutcome() }
+
+// answer is a batch with what became of it: the server's results, or
+// the error that failed it whole.
+type answer struct {
 	batch    *batch
 	results  []fhir.EntryResult
 	err      error // the whole batch failed
 	retries  int
 	duration time.Duration
-	problem  *FileProblem
-	warnOnly bool // the problem is a warning, not a failed file
 	notSent  bool // the upload stopped before the batch was sent
 }
+
+// fileNote is a file that could not be read (further), or with warnOnly
+// a warning about one.
+type fileNote struct {
+	problem  FileProblem
+	warnOnly bool // a warning, not a failed file
+}
+
+func (answer) isOutcome()   {}
+func (fileNote) isOutcome() {}
 
 // producer makes batches for a stage and closes nothing: runStage does.
 type producer func(ctx context.Context, out chan<- *batch, outcomes chan<- outcome) error
 
 // runStage sends what produce makes: Concurrency senders post the
 // batches, and this goroutine collects the results: it alone touches the
-// summary, the failure log and the checkpoint. It returns when every
+// summary and the journal (failure log, checkpoint). It returns when every
 // batch has its answer.
 func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error {
-	// stop ends reading and retrying (interrupt or fatal error); requests
+	// stop ends reading and retrying (interrupt, refused credentials, a
+	// server gone, a failure log that cannot be written); requests
 	// already on the wire still get their answer.
 	stopCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -93,8 +106,8 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 				case o.err == nil:
 					failedInRow.Store(0)
 				case stopCtx.Err() != nil:
-				case u.fatal(o.err):
-					stop(wrapFatal(o.err))
+				case u.authRefused(o.err):
+					stop(wrapAuth(o.err))
 				default:
 					if n := failedInRow.Add(1); int(n) >= u.opts.MaxFailedBatches {
 						stop(fmt.Errorf("%w: %d batches in a row failed, the last with: %v", ErrServerGone, n, o.err))
@@ -112,16 +125,21 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 
 	var logErr error
 	for o := range outcomes {
-		if err := u.collect(r, o); err != nil && logErr == nil {
-			logErr = err
-			stop(err)
-		}
-		if o.batch != nil && o.batch.b != nil {
-			builders.Put(o.batch.b) // nothing refers to its bytes any more
-			o.batch.b = nil
+		switch o := o.(type) {
+		case fileNote:
+			u.note(r, o)
+		case answer:
+			if err := u.collect(r, o); err != nil && logErr == nil {
+				logErr = err
+				stop(err)
+			}
+			if o.batch.bundle != nil {
+				builders.Put(o.batch.bundle) // nothing refers to its bytes any more
+				o.batch.bundle = nil
+			}
 		}
 	}
-	if err := r.ckpt.commit(); err != nil && logErr == nil {
+	if err := r.journal.commit(); err != nil && logErr == nil {
 		logErr = err
 	}
 	switch {
@@ -145,8 +163,8 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 // sender down together when the server is overloaded. Once the upload is
 // stopping, a batch not yet sent is not sent: its resources go to the
 // failure log.
-func (u *Uploader) send(ctx context.Context, b *batch) outcome {
-	o := outcome{batch: b}
+func (u *Uploader) send(ctx context.Context, b *batch) answer {
+	o := answer{batch: b}
 	if b.done != nil || len(b.entries) == 0 {
 		return o
 	}
@@ -156,7 +174,7 @@ func (u *Uploader) send(ctx context.Context, b *batch) outcome {
 	}
 	start := time.Now()
 	o.results, o.retries, o.err = u.post(ctx, b, b.kind, nil)
-	if o.err != nil && b.kind == fhir.Transaction && !u.fatal(o.err) && !timedOut(o.err) && ctx.Err() == nil {
+	if o.err != nil && b.kind == fhir.Transaction && !u.authRefused(o.err) && !timedOut(o.err) && ctx.Err() == nil {
 		// A transaction is all or nothing: send each cycle on its own, so
 		// that one bad cycle does not take the others down with it.
 		o.results, o.err = u.splitTransaction(ctx, b, o.err, &o.retries)
@@ -230,22 +248,22 @@ func overloaded(err error) (bool, time.Duration) {
 	return false, 0
 }
 
-// collect accounts for one outcome: counts, failure log, checkpoint.
-func (u *Uploader) collect(r *run, o outcome) error {
-	if o.problem != nil {
-		if !o.warnOnly {
-			r.sum.FileProblems = append(r.sum.FileProblems, *o.problem)
-		}
-		where := o.problem.File
-		if o.problem.Line > 0 {
-			where = fmt.Sprintf("%s: line %d", where, o.problem.Line)
-		}
-		u.opts.Reporter.Warn(fmt.Sprintf("%s: %s", where, o.problem.Err))
+// note reports a file's problem, and counts it unless it is a warning.
+func (u *Uploader) note(r *run, n fileNote) {
+	if !n.warnOnly {
+		r.sum.FileProblems = append(r.sum.FileProblems, n.problem)
 	}
+	where := n.problem.File
+	if n.problem.Line > 0 {
+		where = fmt.Sprintf("%s: line %d", where, n.problem.Line)
+	}
+	u.opts.Reporter.Warn(fmt.Sprintf("%s: %s", where, n.problem.Err))
+}
+
+// collect accounts for one batch's answer: counts, failure log,
+// checkpoint.
+func (u *Uploader) collect(r *run, o answer) error {
 	b := o.batch
-	if b == nil {
-		return nil
-	}
 	if b.done != nil {
 		for typ, c := range b.done.ByType {
 			r.sum.addType(typ, c)
@@ -268,7 +286,7 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		f.Batch = b.id
 		count(b.typ, Counts{Read: 1, Failed: 1})
 		u.opts.Reporter.Warn(fmt.Sprintf("%s: line %d: %s", f.File, f.Line, f.Error))
-		if err := r.flog.write(f); err != nil {
+		if err := r.journal.fail(f); err != nil {
 			return err
 		}
 	}
@@ -276,7 +294,7 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		count(typ, Counts{Read: 1, DuplicatesSkipped: 1})
 	}
 	if len(b.entries) == 0 {
-		return r.ckpt.record(rec, r.flog)
+		return r.journal.confirm(rec)
 	}
 	r.sum.Batches++
 	r.sum.Retries += o.retries
@@ -301,15 +319,15 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		if fail != nil {
 			c.Failed, ev.Failed = 1, ev.Failed+1
 			fail.File, fail.Line, fail.ResourceType, fail.ID, fail.Batch = e.file, e.line, e.typ, e.id, b.id
-			fail.Resource = b.b.Resource(i)
-			if err := r.flog.write(*fail); err != nil {
+			fail.Resource = b.bundle.Resource(i)
+			if err := r.journal.fail(*fail); err != nil {
 				return err
 			}
 		}
 		count(e.typ, c)
 	}
 	u.opts.Reporter.BatchDone(ev)
-	if o.err != nil && !finalAnswer(o.err, u.fatal) {
+	if o.err != nil && !finalAnswer(o.err, u.authRefused) {
 		// Not confirmed: a resumed run sends it again (and drops these
 		// failure records). The step is incomplete: what comes after it
 		// may reference these resources, so the run stops after the stage.
@@ -317,17 +335,17 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		r.lastUnanswered = o.err
 		return nil
 	}
-	return r.ckpt.record(rec, r.flog)
+	return r.journal.confirm(rec)
 }
 
 // finalAnswer reports whether a batch's error is the server's last word on
 // it (a refusal such as 400 or 422), as opposed to no answer: a network
 // error, an overloaded server after every retry, a refused credential, an
 // upload that stopped before the batch went.
-func finalAnswer(err error, fatal func(error) bool) bool {
+func finalAnswer(err error, authRefused func(error) bool) bool {
 	var se *fhir.StatusError
 	if errors.As(err, &se) {
-		return !se.Retryable() && !fatal(err)
+		return !se.Retryable() && !authRefused(err)
 	}
 	return false
 }
@@ -353,7 +371,7 @@ func (u *Uploader) splitTransaction(ctx context.Context, b *batch, err error, re
 		res, n, err := u.post(ctx, b, fhir.Transaction, one)
 		*retries += n
 		if err != nil {
-			if u.fatal(err) || retry.Temporary(err) {
+			if u.authRefused(err) || retry.Temporary(err) {
 				return nil, err
 			}
 			res = make([]fhir.EntryResult, end-start)

@@ -1,8 +1,3 @@
-// Package transfer runs an upload: it reads the files of a plan step by
-// step, checks each line, sends Bundles with a few senders at once, and
-// accounts for every resource: on the server, or in the failure log. With
-// a data-driven plan, resources that reference others of their own step
-// wait for a later wave, and reference cycles go in transactions.
 package transfer
 
 import (
@@ -117,10 +112,9 @@ func New(s Sender, opts Options) *Uploader {
 
 // run is the state of one Run.
 type run struct {
-	sum  *Summary
-	flog *failureLog
-	ckpt *checkpoint
-	plan *plan.Plan
+	sum     *Summary
+	journal *journal // the failure log and the checkpoint
+	plan    *plan.Plan
 	// unconfirmed counts batches of the current stage that got no answer.
 	unconfirmed    int
 	lastUnanswered error
@@ -140,16 +134,12 @@ func (u *Uploader) Run(ctx context.Context, p *plan.Plan) (*Summary, error) {
 	if a := p.Analysis; a != nil && a.Duplicates.IDs > 0 {
 		r.sum.Duplicates = &a.Duplicates
 	}
-	ck, err := openCheckpoint(u.opts.Checkpoint)
+	j, err := openJournal(u.opts.Checkpoint, u.opts.FailureLog)
 	if err != nil {
 		return r.sum, err
 	}
-	r.ckpt = ck
-	r.sum.Resumed = ck.resumed()
-	r.flog = &failureLog{path: u.opts.FailureLog, appendTo: ck.resumed(), keep: func(id string) bool { return ck.lookup(id) != nil }}
-	if err := r.flog.start(); err != nil {
-		return r.sum, err
-	}
+	r.journal = j
+	r.sum.Resumed = j.resumed()
 	var runErr error
 	for i, st := range p.Steps {
 		if ctx.Err() != nil {
@@ -161,11 +151,8 @@ func (u *Uploader) Run(ctx context.Context, p *plan.Plan) (*Summary, error) {
 		}
 	}
 	finished := runErr == nil && ctx.Err() == nil
-	path, ferr := r.flog.close()
+	path, ferr := j.close(finished)
 	r.sum.FailureLog = path
-	if cerr := ck.close(finished); ferr == nil {
-		ferr = cerr
-	}
 	r.sum.Concurrency = u.gate.Stats()
 	r.sum.Duration = u.now().Sub(start)
 	r.sum.Seconds = r.sum.Duration.Seconds()
@@ -189,14 +176,14 @@ func (u *Uploader) runStep(ctx context.Context, r *run, step int, st plan.Step) 
 	}
 	defer sp.remove()
 	prod := func(ctx context.Context, out chan<- *batch, outcomes chan<- outcome) error {
-		return u.produceFiles(ctx, step, st, sp, r.ckpt, out, outcomes)
+		return u.produceFiles(ctx, step, st, sp, r.journal, out, outcomes)
 	}
 	if err := u.runStage(ctx, r, prod); err != nil {
 		return err
 	}
 	for wave := 0; wave < sp.waves(); wave++ {
 		prod := func(ctx context.Context, out chan<- *batch, outcomes chan<- outcome) error {
-			return u.produceWave(ctx, step, wave, sp, r.ckpt, out, outcomes)
+			return u.produceWave(ctx, step, wave, sp, r.journal, out, outcomes)
 		}
 		if err := u.runStage(ctx, r, prod); err != nil {
 			return err
@@ -205,12 +192,15 @@ func (u *Uploader) runStep(ctx context.Context, r *run, step int, st plan.Step) 
 	return nil
 }
 
-func (u *Uploader) fatal(err error) bool {
+// authRefused reports whether err is the server refusing our credentials
+// (401/403): the one answer that stops the whole upload at once.
+func (u *Uploader) authRefused(err error) bool {
 	var se *fhir.StatusError
 	return errors.As(err, &se) && (se.Code == 401 || se.Code == 403)
 }
 
-func wrapFatal(err error) error {
+// wrapAuth is the error that stops an upload for a refused credential.
+func wrapAuth(err error) error {
 	return fmt.Errorf("%w: %v", ErrAuth, err)
 }
 

@@ -217,14 +217,14 @@ func produce(ctx context.Context, f source.File, opts Options, jobs chan<- *job,
 		}
 	}
 	fileType, _ := fhirtype.FromFileName(f.Name)
-	if f.Type != "" {
-		fileType = f.Type
+	if f.KnownType != "" {
+		fileType = f.KnownType
 	}
-	rc, err := source.OpenNDJSON(ctx, f)
+	lines, err := f.OpenLines(ctx, opts.MaxLine)
 	if err != nil {
 		return send(event{problem: &Example{Type: fileType, File: f.Name, Error: err.Error()}})
 	}
-	defer rc.Close()
+	defer lines.Close()
 	pending := map[string]*job{}
 	flush := func(j *job) error {
 		delete(pending, j.typ)
@@ -235,41 +235,30 @@ func produce(ctx context.Context, f source.File, opts Options, jobs chan<- *job,
 			return context.Cause(ctx)
 		}
 	}
-	r := ndjson.NewReader(rc, opts.MaxLine)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line, err := r.Next()
+		// A failure log's record stands for its original file and line,
+		// as upload sends it again: Lines names it so.
+		line, err := lines.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			var tl *ndjson.LineTooLongError
-			if errors.As(err, &tl) {
-				if err := send(unreadable(fileType, f.Name, tl.Line, err)); err != nil {
+			var le *source.LineError
+			if errors.As(err, &le) {
+				if err := send(unreadable(fileType, le.File, le.Num, err)); err != nil {
 					return err
 				}
 				continue
 			}
-			if err := send(event{problem: &Example{Type: fileType, File: f.Name, Line: r.LineNum() + 1, Error: "reading stopped: " + err.Error()}}); err != nil {
+			if err := send(event{problem: &Example{Type: fileType, File: f.Name, Line: lines.Stored() + 1, Error: "reading stopped: " + err.Error()}}); err != nil {
 				return err
 			}
 			break
 		}
-		data, file, num := line.Data, f.Name, line.Num
-		if f.Replay {
-			// A failure-log record stands for its original file and line,
-			// as upload sends it again.
-			d, origin, n, ok := source.Unwrap(line.Data)
-			if !ok || d == nil {
-				if err := send(unreadable(fileType, f.Name, line.Num, errors.New("not a failure-log record with its resource"))); err != nil {
-					return err
-				}
-				continue
-			}
-			data, file, num = d, origin, n
-		}
+		data, file, num := line.Data, line.File, line.Num
 		m, err := ndjson.Inspect(data)
 		if err == nil && !fhirtype.Known(m.Type) {
 			err = fmt.Errorf("%q is not a FHIR R4 resource type; upload does not send it", m.Type)

@@ -7,22 +7,19 @@ import (
 	"time"
 )
 
-// TestCheckpointGroupCommit: records are durable at once when the last
-// commit is old, held back (and committed by commit or an unfinished
+// TestJournalGroupCommit: checkpoint records are durable at once when the
+// last commit is old, held back (and committed by commit or an unfinished
 // close) when it is recent, and the failure log is flushed before them.
-func TestCheckpointGroupCommit(t *testing.T) {
+func TestJournalGroupCommit(t *testing.T) {
 	tmp := t.TempDir()
 	path := filepath.Join(tmp, "ck", "job.ckpt")
-	c, err := openCheckpoint(path)
+	flogPath := filepath.Join(tmp, "f.log")
+	j, err := openJournal(path, flogPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock := time.Unix(1000, 0)
-	c.now = func() time.Time { return clock }
-	flog := &failureLog{path: filepath.Join(tmp, "f.log")}
-	if err := flog.start(); err != nil {
-		t.Fatal(err)
-	}
+	j.ckpt.now = func() time.Time { return clock }
 	onDisk := func() int {
 		t.Helper()
 		c2, err := openCheckpoint(path)
@@ -44,10 +41,10 @@ func TestCheckpointGroupCommit(t *testing.T) {
 	}
 	for _, st := range steps {
 		clock = clock.Add(st.advance)
-		if err := flog.write(Failure{File: "x.ndjson", Line: 1, Batch: st.id, Error: "e"}); err != nil {
+		if err := j.fail(Failure{File: "x.ndjson", Line: 1, Batch: st.id, Error: "e"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.record(ckptRecord{ID: st.id}, flog); err != nil {
+		if err := j.confirm(ckptRecord{ID: st.id}); err != nil {
 			t.Fatal(err)
 		}
 		if got := onDisk(); got != st.want {
@@ -55,7 +52,7 @@ func TestCheckpointGroupCommit(t *testing.T) {
 		}
 		if st.want > 0 {
 			// What the checkpoint holds, the failure log holds too.
-			b, err := os.ReadFile(flog.path)
+			b, err := os.ReadFile(flogPath)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,20 +61,17 @@ func TestCheckpointGroupCommit(t *testing.T) {
 			}
 		}
 	}
-	if err := c.commit(); err != nil {
+	if err := j.commit(); err != nil {
 		t.Fatal(err)
 	}
 	if got := onDisk(); got != 5 {
 		t.Fatalf("after commit: %d records on disk, want 5", got)
 	}
 	clock = clock.Add(time.Millisecond)
-	if err := c.record(ckptRecord{ID: "f"}, flog); err != nil {
+	if err := j.confirm(ckptRecord{ID: "f"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := flog.close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.close(false); err != nil {
+	if _, err := j.close(false); err != nil {
 		t.Fatal(err)
 	}
 	if got := onDisk(); got != 6 {
