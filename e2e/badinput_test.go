@@ -124,7 +124,7 @@ func TestBadInputCorpus(t *testing.T) {
 	id := func(s string) string { return c.id + "-" + s }
 	want := map[string]map[string]string{ // type -> id -> version
 		"Patient": {id("p1"): "1", id("p2"): "1", id("bom1"): "1", id("bom2"): "1", id("bom3"): "1",
-			id("dup"): "2", id("cross"): "2"},
+			id("dup"): "1", id("cross"): "1"}, // each written once: its last occurrence
 		"Organization": {id("org"): "1"},
 		"Parameters":   {id("params"): "1"}, // an R4 type HAPI stores
 		"Observation":  {},
@@ -153,8 +153,11 @@ func TestBadInputCorpus(t *testing.T) {
 	if got := s.versions(t, "Patient", absent); len(got) != 0 {
 		t.Errorf("rejected lines are on the server: %v", got)
 	}
-	// The later of two lines with the same id wins, within a file and
-	// across files (in name order).
+	// The later of two lines with the same id is the one written, within a
+	// file and across files (in name order); the earlier is skipped.
+	if got := sum.ByType["Patient"].DuplicatesSkipped; got != 2 {
+		t.Errorf("Patient duplicates skipped: %d, want 2 (line 13 of Patient_lines, and Patient_dup_a)", got)
+	}
 	if p := s.read(t, "Patient", id("dup")); p["gender"] != "female" {
 		t.Errorf("Patient/%s: gender %v, want female (the later line)", id("dup"), p["gender"])
 	}
