@@ -111,8 +111,10 @@ func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
 	if len(b.entries) > 0 {
 		bt.index++
 		b.index, b.of = bt.index, bt.of
-		if bt.of > 0 {
-			b.of = max(bt.of, bt.index)
+		if bt.index > bt.of {
+			// More Bundles than estimated (huge resources closed them
+			// early): no total is better than a wrong one.
+			b.of = 0
 		}
 		b.id = fmt.Sprintf("%s#%d", bt.idBase, bt.index)
 	} else {
@@ -147,7 +149,12 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 	// of a batch (later waves); a static one sends the files as they are.
 	bt.order = sp.a == nil || sp.a.Order != plan.OrderData
 	if f.Lines > 0 {
+		// The Bundles a file fills: by its count or, for large resources,
+		// by its bytes (a gzipped file's stored size says too little).
 		bt.of = (f.Lines + u.opts.BatchSize - 1) / u.opts.BatchSize
+		if !f.Gzipped() {
+			bt.of = max(bt.of, int((f.Size+int64(u.opts.BatchBytes)-1)/int64(u.opts.BatchBytes)))
+		}
 	}
 	lines, err := f.OpenLines(ctx, u.opts.MaxLine)
 	if err != nil {
