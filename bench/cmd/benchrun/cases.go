@@ -144,7 +144,7 @@ func clientCases(ctx context.Context, c *config, r runner, d *datasets, res *res
 		return nil
 	}
 	if c.phases["client"] {
-		logf("client ceiling (sink on 127.0.0.1, -s %d -c %d)", defaultBatch, defaultConcurrency)
+		logf("client ceiling (sink on 127.0.0.1, the defaults)")
 		// gzip costs the same in either order: it is measured in the
 		// default one only, to keep the run short.
 		err := cases(&res.Ceiling, []clientRow{{Data: d.Plain, Order: "data"}, {Data: d.Plain, Order: "static"},

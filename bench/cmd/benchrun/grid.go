@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -257,19 +256,24 @@ func dbName(db string) string {
 }
 
 // gridSets are the data sets of the grid: MIMIC-shaped data from fhirgen
-// and, when given, a Synthea export.
+// and a Synthea export (-grid-synthea, or the benchmark's own).
 func gridSets(ctx context.Context, c *config, gen, dir string) ([]gridData, error) {
 	mimic, err := fhirgen(ctx, gen, filepath.Join(dir, "grid-mimic"), "-resources", strconv.Itoa(c.gridResources), "-id-prefix", "g")
 	if err != nil {
 		return nil, err
 	}
 	sets := []gridData{{Name: "MIMIC-shaped", Dir: mimic.Path, N: mimic.Resources}}
-	if c.gridSynthea != "" {
-		d, err := measureDir(c.gridSynthea)
-		if err != nil {
-			return nil, fmt.Errorf("-grid-synthea: %w", err)
+	dir, name := c.gridSynthea, "Synthea "+filepath.Base(filepath.Clean(c.gridSynthea))
+	if dir == "" {
+		if dir, err = syntheaExport(ctx, c.repo); err != nil {
+			return nil, err
 		}
-		sets = append(sets, gridData{Name: "Synthea " + filepath.Base(filepath.Clean(c.gridSynthea)), Dir: c.gridSynthea, N: d.Resources})
+		name = fmt.Sprintf("Synthea 3.3.0 (seed %d, %d patients)", syntheaSeed, syntheaPatients)
 	}
-	return slices.Clip(sets), nil
+	d, err := measureDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("the Synthea export %s: %w", dir, err)
+	}
+	sets = append(sets, gridData{Name: name, Dir: dir, N: d.Resources})
+	return sets, nil
 }

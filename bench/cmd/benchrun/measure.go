@@ -24,6 +24,11 @@ type toolSummary struct {
 	Batches   int     `json:"batches"`
 	Retries   int     `json:"retries"`
 	Seconds   float64 `json:"seconds"`
+	// DuplicatesSkipped are lines of an id that occurs again later.
+	DuplicatesSkipped int `json:"duplicatesSkipped"`
+	Concurrency       struct {
+		Settled int `json:"settled"`
+	} `json:"concurrency"`
 }
 
 // measurement is one run of the tool as a subprocess: what it said and

@@ -192,7 +192,7 @@ func (r *results) writeCeiling(w *strings.Builder) {
 	}
 	fmt.Fprintf(w, "## 1. Client ceiling\n\n")
 	fmt.Fprintf(w, "The whole pipeline (scan, plan, read, check, bundle, HTTP, response parsing, failure log) of the built binary, "+
-		"run as a subprocess with the default `-s %d -c %d`, against a sink on 127.0.0.1 that answers every Bundle at once "+
+		"run as a subprocess with its defaults (100 resources per Bundle, adaptive concurrency up to 8), against a sink on 127.0.0.1 that answers every Bundle at once "+
 		"with a batch-response worded as HAPI's (location, etag, OperationOutcome per entry). CPU is the client's user+system time "+
 		"(rusage) and peak RSS its VmHWM (read from /proc while it runs); the sink runs in the harness process and shares the CPUs, so wall rates are "+
 		"lower than CPU rates. `--order data` reads the input twice (one planning pass, which keeps each resource's references in a temporary file "+
@@ -200,7 +200,7 @@ func (r *results) writeCeiling(w *strings.Builder) {
 		"`--order static` twice (count and send). The data is in the page cache. The last column is the 1-minute load "+
 		"average at the end of the run: above %d (the CPUs, as the client and the sink keep them busy) other processes "+
 		"shared the machine, which slows wall-clock rates most.\n\n",
-		defaultBatch, defaultConcurrency, runtime.NumCPU())
+		runtime.NumCPU())
 	fmt.Fprintf(w, "| data | order | files | resources | MB (NDJSON) | wall s | resources/s | MB/s | CPU s | CPU s per M resources | resources per CPU-s | MB per CPU-s | peak RSS MiB | Bundles / TCP connections | load |\n")
 	fmt.Fprintf(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, row := range r.Ceiling {
@@ -287,8 +287,8 @@ func (r *results) writeHAPI(w *strings.Builder) {
 	pd, pb, busy := h.Paired()
 	fmt.Fprintf(w, "\n- Best in the matrix: %.0f resources/s at `-s %d -c %d`; run again right after the defaults: %.0f resources/s%s.\n",
 		best, bs, bc, h.BestAgain.Rate(), dagger(h.BestAgain))
-	fmt.Fprintf(w, "- Defaults (no `-s`/`-c`, i.e. %d and %d): %.0f resources/s%s; the matrix cell of the same setting: %.0f resources/s.\n",
-		defaultBatch, defaultConcurrency, h.Defaults.Rate(), dagger(h.Defaults), h.Cells[[2]int{defaultConcurrency, defaultBatch}].Rate())
+	fmt.Fprintf(w, "- Defaults (no flags: 100 per Bundle, adaptive concurrency, transaction first): %.0f and %.0f resources/s%s%s (settled at %d and %d Bundles in flight).\n",
+		h.Defaults.Rate(), h.DefaultsAgain.Rate(), dagger(h.Defaults), dagger(h.DefaultsAgain), h.Defaults.M.Sum.Concurrency.Settled, h.DefaultsAgain.M.Sum.Concurrency.Settled)
 	fmt.Fprintf(w, "- Two runs each: defaults %.0f, best setting %.0f resources/s: the defaults reach %.0f%% of the best (target ≥ %.0f%%)",
 		pd, pb, 100*pd/max(pb, 1), 100*targetDefaults)
 	if busy {
@@ -306,8 +306,15 @@ func (r *results) writeHAPI(w *strings.Builder) {
 		med := ms[len(ms)/2]
 		fmt.Fprintf(w, "- Into an empty server HAPI needs %.1f ms of CPU per resource (the median of the settings), so %d CPUs let it "+
 			"write at most about %.0f resources/s whatever the client does; the defaults' runs took %.1f and %.1f ms per resource.\n",
-			med, runtime.NumCPU(), float64(runtime.NumCPU())*1000/med, h.Defaults.ServerMs(),
-			h.Cells[[2]int{defaultConcurrency, defaultBatch}].ServerMs())
+			med, runtime.NumCPU(), float64(runtime.NumCPU())*1000/med, h.Defaults.ServerMs(), h.DefaultsAgain.ServerMs())
+	}
+	if sy := h.Synthea; sy.M.Sum.Read > 0 || sy.Err != nil {
+		if sy.Err != nil {
+			fmt.Fprintf(w, "- Synthea (%s) with the defaults failed: %v\n", h.SyntheaNote, sy.Err)
+		} else {
+			fmt.Fprintf(w, "- Synthea (%s) with the defaults into an emptied server: %s resources in %.1f s, %.0f resources/s%s, %d failed, %d duplicate lines skipped; HAPI CPU %.1f ms per resource.\n",
+				h.SyntheaNote, num(float64(sy.M.Sum.Read)), sy.M.Sum.Seconds, sy.Rate(), dagger(sy), sy.M.Sum.Failed, sy.M.Sum.DuplicatesSkipped, sy.ServerMs())
+		}
 	}
 	if len(h.Fill) > 0 {
 		fmt.Fprintf(w, "\nFill series: %d loads of %s resources with the defaults, one after the other into the same server "+
@@ -320,7 +327,7 @@ func (r *results) writeHAPI(w *strings.Builder) {
 		}
 		fmt.Fprintln(w)
 	}
-	for _, run := range append(append(append([]hapiRun{}, h.Warmup...), h.Defaults, h.BestAgain), h.Fill...) {
+	for _, run := range append(append(append([]hapiRun{}, h.Warmup...), h.Defaults, h.DefaultsAgain, h.BestAgain), h.Fill...) {
 		if run.Err != nil {
 			fmt.Fprintf(w, "- A run failed: %v\n", run.Err)
 		}
@@ -361,7 +368,7 @@ func (h *hapiResults) anyBusy() bool {
 			return true
 		}
 	}
-	return h.Defaults.Busy() || h.BestAgain.Busy() || slices.ContainsFunc(h.Fill, hapiRun.Busy)
+	return h.Defaults.Busy() || h.DefaultsAgain.Busy() || h.BestAgain.Busy() || slices.ContainsFunc(h.Fill, hapiRun.Busy)
 }
 
 func dagger(r hapiRun) string {
