@@ -280,8 +280,9 @@ func expunge(ctx context.Context, base string) error {
 }
 
 // syntheaPatients and syntheaSeed pick the real export the HAPI phase
-// loads once with the defaults (scripts/synthea caches it).
-const syntheaPatients, syntheaSeed = 2, 42
+// loads once with the defaults and the grid loads at every point
+// (scripts/synthea caches it): 1,940 resources, small enough for a grid.
+const syntheaPatients, syntheaSeed = 3, 910315
 
 // syntheaLoad generates (or finds cached) a Synthea export with
 // scripts/synthea and loads it with the defaults into an emptied server.

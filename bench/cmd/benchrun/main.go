@@ -73,7 +73,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.hapiResources, "hapi-resources", 5000, "`resources` per HAPI run")
 	gridDBs := fs.String("grid-db", "mem,postgres", "the HAPI `databases` of the grid phase (mem, postgres)")
 	fs.IntVar(&c.gridResources, "grid-resources", 3000, "MIMIC-shaped `resources` per run of the grid phase")
-	fs.StringVar(&c.gridSynthea, "grid-synthea", "", "a Synthea bulk export `folder` for the grid phase (default: scripts/synthea -p 2 -s 42)")
+	fs.StringVar(&c.gridSynthea, "grid-synthea", "", "a Synthea bulk export `folder` for the grid phase (default: scripts/synthea -p 3 -s 910315)")
 	only := fs.String("only", "hapi,client,memory,micro", "the `phases` to run, of "+strings.Join(allPhases, ",")+" (grid: the defaults against a grid of settings on H2 and PostgreSQL, make bench-grid)")
 	prof := fs.Bool("profile", false, "also profile the client on the plain client-ceiling data (one more run)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the generated data")
