@@ -32,13 +32,19 @@ Bundles. Every resource ends on the server or in the failure log.
 Flags (the variable in brackets sets the same from .env or the environment):
   -i, --input PATH          folder, file or s3://bucket/prefix to upload [TMP_DIR, default /tmp/fhir-upload]
   -s, --batch-size N        resources per Bundle [BATCH_SIZE, default 100]
+      --batch-bytes SIZE    bytes per Bundle, e.g. 4MiB; a larger resource goes alone
+                            [BATCH_BYTES, default 4MiB]
+      --batch-refs N        references per Bundle; a resource with more goes alone
+                            [BATCH_REFS, default 10000]
   -c, --concurrency N       Bundles in flight at once, fixed [CONCURRENCY; default: adaptive,
                             found from the server's latency within 1..--max-concurrency]
       --max-concurrency N   the most Bundles in flight when adaptive [MAX_CONCURRENCY, default 8]
       --fhir-url URL        the FHIR server's base URL [FHIR_BASE_URL, default http://localhost:8080/fhir]
       --failure-log FILE    where failed resources are written (default upload_failures.log)
       --retries N           tries per Bundle on network errors, 408, 429, 5xx (default 6)
-      --timeout DURATION    per request (default 5m)
+      --timeout DURATION    the shortest wait for an answer (default 5m); a Bundle of
+                            huge resources gets longer, up to --timeout-max
+      --timeout-max DURATION  the longest wait for an answer (default 30m)
       --ca-cert FILE        trust the CA certificate(s) in FILE (PEM) for an https server,
                             besides the system's
       --insecure-skip-verify  do not verify the server's certificate (unsafe: anyone
@@ -75,6 +81,9 @@ const unset = -1 << 31
 type uploadOptions struct {
 	input       string
 	batchSize   int
+	batchBytes  string
+	batchRefs   int
+	timeoutMax  time.Duration
 	concurrency int
 	fhirURL     string
 	failureLog  string
@@ -113,6 +122,9 @@ func (o *uploadOptions) bind(fs interface {
 	for _, n := range []string{"batch-size", "s"} {
 		fs.IntVar(&o.batchSize, n, unset, "")
 	}
+	fs.StringVar(&o.batchBytes, "batch-bytes", "", "")
+	fs.IntVar(&o.batchRefs, "batch-refs", unset, "")
+	fs.DurationVar(&o.timeoutMax, "timeout-max", transfer.DefaultTimeoutMax, "")
 	for _, n := range []string{"concurrency", "c"} {
 		fs.IntVar(&o.concurrency, n, unset, "")
 	}
@@ -143,6 +155,7 @@ func (o *uploadOptions) bind(fs interface {
 // uploadConfig is everything an upload needs, validated.
 type uploadConfig struct {
 	uploadOptions
+	bytes  int // batchBytes, read
 	client *fhir.Client
 	src    source.Source
 }
@@ -177,6 +190,9 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	}
 	if o.batchSize < 1 || o.batchSize > 10000 {
 		return nil, usageErrorf("batch size %d is out of range: use 1 to 10000 (--batch-size or BATCH_SIZE)", o.batchSize)
+	}
+	if err := o.resolveLimits(s); err != nil {
+		return nil, err
 	}
 	if err := o.resolveAdaptive(s); err != nil {
 		return nil, err
@@ -215,7 +231,8 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if _, replay := src.(source.FailureLog); replay && sameFile(o.input, o.failureLog) {
 		return nil, usageErrorf("--input %s is the failure log this run would write: give another --failure-log", o.input)
 	}
-	return &uploadConfig{uploadOptions: o, client: client, src: src}, nil
+	bytes, _ := parseSize(o.batchBytes) // checked by resolveLimits
+	return &uploadConfig{uploadOptions: o, bytes: bytes, client: client, src: src}, nil
 }
 
 // fhirAuth picks the server credentials from the settings.
@@ -312,7 +329,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 			return err
 		}
 	}
-	ckpt := filepath.Join(cfg.ckptDir, transfer.Identity(p, cfg.order, cfg.batchSize, cfg.client.BaseURL())+".ckpt")
+	ckpt := filepath.Join(cfg.ckptDir, transfer.Identity(p, cfg.order, cfg.batchSize, cfg.client.BaseURL(), cfg.bytes, cfg.batchRefs)+".ckpt")
 	if cfg.fresh {
 		if err := os.Remove(ckpt); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("remove checkpoint: %w", err)
@@ -336,6 +353,10 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	}
 	up := transfer.New(cfg.client, transfer.Options{
 		BatchSize:   cfg.batchSize,
+		BatchBytes:  cfg.bytes,
+		BatchRefs:   cfg.batchRefs,
+		Timeout:     cfg.timeout,
+		TimeoutMax:  cfg.timeoutMax,
 		Concurrency: cfg.concurrency,
 		Adaptive:    cfg.adaptive,
 		Retry:       retry.Policy{Attempts: cfg.retries},

@@ -55,6 +55,9 @@ type Client struct {
 	cfg     Config
 	http    *http.Client
 	txFirst atomic.Bool // send TxSemanticsHeader with batch requests
+	// untimed is http without its Timeout, for requests that carry their
+	// own (WithTimeout).
+	untimed *http.Client
 }
 
 // New checks cfg and returns a client. User info in the base URL becomes
@@ -85,7 +88,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "minio-to-fhir"
 	}
-	return &Client{base: u, cfg: cfg, http: hc}, nil
+	untimed := *hc
+	untimed.Timeout = 0
+	return &Client{base: u, cfg: cfg, http: hc, untimed: &untimed}, nil
 }
 
 // ParseBaseURL checks that s is an absolute http(s) URL and returns it

@@ -54,6 +54,13 @@ func (e *BadResponseError) Retryable() bool { return true }
 // one result per entry, in order. An HTTP error answer is a *StatusError;
 // a transport failure is returned as it is (wrapped).
 func (c *Client) Post(ctx context.Context, body []byte, n int) ([]EntryResult, error) {
+	hc := c.http
+	if d, ok := requestTimeout(ctx); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+		hc = c.untimed
+	}
 	payload := body
 	if c.cfg.GzipRequests {
 		z, err := gzipBody(body)
@@ -77,7 +84,7 @@ func (c *Client) Post(ctx context.Context, body []byte, n int) ([]EntryResult, e
 			req.Header.Add(k, v)
 		}
 	}
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, &NetError{Err: err}
 	}

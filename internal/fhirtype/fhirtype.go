@@ -99,17 +99,6 @@ func Index(name string) (int, bool) {
 // Known reports whether name is an R4 resource type, spelled exactly.
 func Known(name string) bool { return known[name] }
 
-// Storable reports whether resources of type name can be written with PUT
-// Type/id: every R4 type except the ones that only exist as operation
-// inputs and outputs.
-func Storable(name string) bool {
-	switch name {
-	case "Parameters", "OperationOutcome":
-		return false
-	}
-	return known[name]
-}
-
 // FromFileName returns the resource type that a file name names, and
 // false when it names none. It looks at the base name without its
 // .ndjson or .ndjson.gz ending and picks the longest R4 type name that

@@ -112,7 +112,7 @@ func (l FailureLog) List(ctx context.Context) ([]File, error) {
 // for a line that had none the type its file's name says (or Basic): it
 // will be refused again, and only needs a step to go in.
 func typeOf(r record) string {
-	if fhirtype.Storable(r.ResourceType) {
+	if fhirtype.Known(r.ResourceType) {
 		return r.ResourceType
 	}
 	if t, ok := fhirtype.FromFileName(r.File); ok {

@@ -155,10 +155,13 @@ func (c *checkpoint) close(finished bool) error {
 // Identity names an upload job: the input files (name, size, version),
 // the order and the batch size, and the server. A changed input makes
 // another identity, so its checkpoint is not mistaken for the old one.
-func Identity(p *plan.Plan, order string, batchSize int, server string) string {
+func Identity(p *plan.Plan, order string, batchSize int, server string, limits ...int) string {
 	h := sha256.New()
 	w := bufio.NewWriter(h)
 	fmt.Fprintf(w, "v1\x00%s\x00%d\x00%s\x00", order, batchSize, server)
+	for _, l := range limits {
+		fmt.Fprintf(w, "%d\x00", l) // the other limits of a batch
+	}
 	for _, st := range p.Steps {
 		for _, f := range st.Files {
 			w.WriteString(f.Name + "\x00" + strconv.FormatInt(f.Size, 10) + "\x00" + f.Version + "\x00")

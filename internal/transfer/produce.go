@@ -62,8 +62,33 @@ var builders = sync.Pool{New: func() any { return fhir.NewBuilder(fhir.Batch) }}
 
 func (bt *batcher) add(e entry, raw []byte) {
 	b := bt.current()
+	e.refs = countRefs(raw)
 	b.b.Add(e.typ, e.id, raw)
 	b.entries = append(b.entries, e)
+	b.refs += e.refs
+}
+
+// put adds a resource, first handing on the current batch when the
+// resource would take it over its bytes or references: a resource larger
+// than the limits goes in a batch of its own. It reports false once the
+// stage is stopping.
+func (bt *batcher) put(ctx context.Context, outcomes chan<- outcome, e entry, raw []byte) bool {
+	if !bt.room(1, countRefs(raw), len(raw)) && !bt.flush(ctx, outcomes) {
+		return false
+	}
+	bt.add(e, raw)
+	return !bt.full() || bt.flush(ctx, outcomes)
+}
+
+// room reports whether n more resources of refs references and size bytes
+// fit in the current batch. An empty batch takes anything.
+func (bt *batcher) room(n, refs, size int) bool {
+	b := bt.cur
+	if b == nil || len(b.entries) == 0 {
+		return true
+	}
+	o := bt.u.opts
+	return len(b.entries)+n <= o.BatchSize && b.b.Size()+size <= o.BatchBytes && b.refs+refs <= o.BatchRefs
 }
 
 func (bt *batcher) reject(f Failure) {
@@ -108,7 +133,8 @@ func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
 }
 
 func (bt *batcher) full() bool {
-	return bt.cur != nil && len(bt.cur.entries) >= bt.u.opts.BatchSize
+	b, o := bt.cur, bt.u.opts
+	return b != nil && (len(b.entries) >= o.BatchSize || b.b.Size() >= o.BatchBytes || b.refs >= o.BatchRefs)
 }
 
 // produceFile returns an error only when the stage cannot go on (a spill
@@ -162,7 +188,10 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 			line.Data, line.Num, file = data, num, origin
 		}
 		m, err := ndjson.Inspect(line.Data)
-		if err == nil && !fhirtype.Storable(m.Type) {
+		// Every R4 type goes to the server, Parameters and OperationOutcome
+		// too (HAPI stores them); the server's refusals (a Bundle of a type
+		// it does not store, HAPI-0522) come back in its own words.
+		if err == nil && !fhirtype.Known(m.Type) {
 			err = fmt.Errorf("%w: %q is not a FHIR R4 resource type", ndjson.ErrInvalidType, m.Type)
 		}
 		if err != nil {
@@ -181,8 +210,7 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 			}
 			continue
 		}
-		bt.add(e, line.Data)
-		if bt.full() && !bt.flush(ctx, outcomes) {
+		if !bt.put(ctx, outcomes, e, line.Data) {
 			return nil
 		}
 	}
@@ -196,8 +224,7 @@ func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, ck *
 		label: fmt.Sprintf("wave %d: resources that reference others of this step", k+1), idBase: fmt.Sprintf("s%d/w%d", step, k),
 		of: (sp.waveOf[k].plain.n + u.opts.BatchSize - 1) / u.opts.BatchSize}
 	err := sp.eachPlain(k, func(s spilled) error {
-		plain.add(s.e, s.raw)
-		if plain.full() && !plain.flush(ctx, outcomes) {
+		if !plain.put(ctx, outcomes, s.e, s.raw) {
 			return context.Cause(ctx)
 		}
 		return nil
@@ -208,7 +235,11 @@ func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, ck *
 	tx := &batcher{u: u, ck: ck, out: out, step: step, kind: fhir.Transaction,
 		label: fmt.Sprintf("wave %d: reference cycles, in transactions", k+1), idBase: fmt.Sprintf("s%d/c%d", step, k)}
 	err = sp.eachCycle(k, func(members []spilled) error {
-		if tx.cur != nil && len(tx.cur.entries)+len(members) > u.opts.BatchSize && !tx.flush(ctx, outcomes) {
+		refs, size := 0, 0
+		for _, m := range members {
+			refs, size = refs+countRefs(m.raw), size+len(m.raw)
+		}
+		if !tx.room(len(members), refs, size) && !tx.flush(ctx, outcomes) {
 			return context.Cause(ctx)
 		}
 		for _, m := range members {

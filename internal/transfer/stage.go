@@ -24,6 +24,7 @@ type batch struct {
 	kind     fhir.Kind
 	b        *fhir.Builder
 	entries  []entry
+	refs     int       // the entries' references
 	rejected []Failure // lines of this batch's span that were never sent
 	typ      string    // the type rejected lines count under
 	// done is set for a batch an earlier run confirmed: it is not sent,
@@ -36,6 +37,7 @@ type entry struct {
 	line    int
 	typ, id string
 	cycle   uint32 // the transaction group, for a cycle
+	refs    int    // its references (countRefs)
 }
 
 // outcome is what comes back to the collector: a batch with its answer,
@@ -150,8 +152,8 @@ func (u *Uploader) send(ctx context.Context, b *batch) outcome {
 		return o
 	}
 	start := time.Now()
-	o.results, o.retries, o.err = u.post(ctx, b, b.b)
-	if o.err != nil && b.kind == fhir.Transaction && !u.fatal(o.err) && ctx.Err() == nil {
+	o.results, o.retries, o.err = u.post(ctx, b, b.kind, nil)
+	if o.err != nil && b.kind == fhir.Transaction && !u.fatal(o.err) && !timedOut(o.err) && ctx.Err() == nil {
 		// A transaction is all or nothing: send each cycle on its own, so
 		// that one bad cycle does not take the others down with it.
 		o.results, o.err = u.splitTransaction(ctx, b, o.err, &o.retries)
@@ -187,11 +189,7 @@ func (u *Uploader) retryEntries(ctx context.Context, b *batch, results []fhir.En
 		if u.opts.Retry.Pause(ctx, u.opts.Retry.Backoff(attempt, nil)) != nil {
 			return
 		}
-		sub := fhir.NewBuilder(fhir.Batch)
-		for _, i := range again {
-			sub.Add(b.entries[i].typ, b.entries[i].id, b.b.Resource(i))
-		}
-		res, n, err := u.post(ctx, b, sub)
+		res, n, err := u.post(ctx, b, fhir.Batch, again)
 		*retries += n + 1
 		if err != nil {
 			return // the first answers stand
@@ -200,34 +198,6 @@ func (u *Uploader) retryEntries(ctx context.Context, b *batch, results []fhir.En
 			results[i] = res[k]
 		}
 	}
-}
-
-// post sends one Bundle (b's, or a part of it) with retries.
-func (u *Uploader) post(ctx context.Context, b *batch, bl *fhir.Builder) ([]fhir.EntryResult, int, error) {
-	body := bl.Bytes()
-	// The request itself is not cancelled by an interrupt: a batch on the
-	// wire gets its answer, so that we know what landed.
-	postCtx := context.WithoutCancel(ctx)
-	var results []fhir.EntryResult
-	retries := 0
-	err := u.opts.Retry.Do(ctx, func(ctx context.Context) error {
-		permit, err := u.gate.Acquire(ctx)
-		if err != nil {
-			return err
-		}
-		res, err := u.sender.Post(postCtx, body, bl.Len())
-		over, pause := overloaded(err)
-		if over && pause == 0 {
-			pause = u.opts.Retry.Backoff(retries+1, err)
-		}
-		permit.Release(over, pause, answered(err, bl.Len()))
-		results = res
-		return err
-	}, func(attempt int, err error, wait time.Duration) {
-		retries++
-		u.opts.Reporter.Retrying(b.label, b.index, attempt, err, wait)
-	})
-	return results, retries, err
 }
 
 // answered is the number of resources a request's latency speaks for: n
@@ -370,11 +340,11 @@ func (u *Uploader) splitTransaction(ctx context.Context, b *batch, err error, re
 		for end < len(b.entries) && b.entries[end].cycle == b.entries[start].cycle {
 			end++
 		}
-		one := fhir.NewBuilder(fhir.Transaction)
+		one := make([]int, 0, end-start)
 		for i := start; i < end; i++ {
-			one.Add(b.entries[i].typ, b.entries[i].id, b.b.Resource(i))
+			one = append(one, i)
 		}
-		res, n, err := u.post(ctx, b, one)
+		res, n, err := u.post(ctx, b, fhir.Transaction, one)
 		*retries += n
 		if err != nil {
 			if u.fatal(err) || retry.Temporary(err) {

@@ -29,10 +29,17 @@ type Sender interface {
 
 // Options tune an upload. Zero values take the defaults.
 type Options struct {
-	BatchSize   int // resources per Bundle; default 100
+	BatchSize   int // resources per Bundle; default DefaultBatchSize
+	BatchBytes  int // body bytes per Bundle; default DefaultBatchBytes
+	BatchRefs   int // references per Bundle; default DefaultBatchRefs
 	Concurrency int // Bundles in flight; default 2
 	MaxLine     int // longest line accepted, in bytes; default ndjson.DefaultMaxLine
 	Retry       retry.Policy
+
+	// Timeout is the shortest wait for the answer to a Bundle, TimeoutMax
+	// the longest; in between, the wait grows with the Bundle's size.
+	// Defaults DefaultTimeout and DefaultTimeoutMax.
+	Timeout, TimeoutMax time.Duration
 	// MaxFailedBatches stops the upload after this many batches in a row
 	// failed whole (the server is gone); default 5.
 	MaxFailedBatches int
@@ -74,8 +81,21 @@ type Uploader struct {
 // New returns an Uploader with opts' defaults filled in.
 func New(s Sender, opts Options) *Uploader {
 	if opts.BatchSize <= 0 {
-		opts.BatchSize = 100
+		opts.BatchSize = DefaultBatchSize
 	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = DefaultBatchBytes
+	}
+	if opts.BatchRefs <= 0 {
+		opts.BatchRefs = DefaultBatchRefs
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.TimeoutMax <= 0 {
+		opts.TimeoutMax = max(DefaultTimeoutMax, opts.Timeout)
+	}
+	opts.TimeoutMax = max(opts.TimeoutMax, opts.Timeout)
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 2
 	}
