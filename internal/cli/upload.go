@@ -325,7 +325,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	}
 	printPlan(out, p)
 	if p.Analysis != nil {
-		if err := reportDangling(ctx, out, env.Stderr, cfg.client, p.Analysis); err != nil {
+		if err := reportDangling(ctx, out, env.Stderr, cfg.client, p.Analysis.Stats); err != nil {
 			return err
 		}
 	}
@@ -340,6 +340,9 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	}
 	if cfg.dryRun {
 		fmt.Fprintln(out, "Dry run: nothing sent.")
+		if cfg.json {
+			return writeDryRunJSON(env.Stdout, p)
+		}
 		return nil
 	}
 

@@ -23,30 +23,66 @@ func printPlan(w io.Writer, p *plan.Plan) {
 		fmt.Fprintf(w, "  Step %d: %s (%s, %s)\n", i+1, strings.Join(st.Types, ", "), progress.Plural(len(st.Files), "file", "files"), resources(st.Lines()))
 	}
 	if a := p.Analysis; a != nil {
-		fmt.Fprintf(w, "\nReferences: %s to resources by id (%s between resources of one step), %s conditional\n",
-			progress.Thousands(a.References), progress.Thousands(a.Edges), progress.Thousands(a.Conditional))
-		if a.Waves > 1 {
-			fmt.Fprintf(w, "Within steps: %s, for resources that reference others of their step\n", progress.Plural(a.Waves, "wave", "waves"))
-		}
-		if a.Cycles > 0 {
-			fmt.Fprintf(w, "Reference cycles: %s (%s resources, the largest %d), each sent whole in a transaction\n",
-				progress.Thousands(a.Cycles), progress.Thousands(a.CycleNodes), a.LargestCycle)
-		}
-		if a.NumericIDs > 0 {
-			fmt.Fprintf(w, "Numeric ids: %s resources have an id of digits only (%s); HAPI refuses them unless its client id strategy is ANY\n",
-				progress.Thousands(a.NumericIDs), strings.Join(a.NumericExamples, ", "))
-		}
-		if a.Duplicates > 0 {
-			fmt.Fprintf(w, "Repeated ids: %s lines repeat a Type/id of an earlier line (the last one wins on the server)\n", progress.Thousands(a.Duplicates))
+		var b strings.Builder
+		printStats(&b, a.Stats)
+		if b.Len() > 0 {
+			fmt.Fprintf(w, "\n%s", b.String())
 		}
 	}
 	fmt.Fprintln(w)
 }
 
+// printStats shows what the plan read in the data: the references (with
+// --order data), numeric ids and duplicated ids.
+func printStats(w io.Writer, st plan.Stats) {
+	if st.Order == plan.OrderData {
+		canonical := ""
+		if st.Canonical > 0 {
+			canonical = fmt.Sprintf(", %s canonical by the url of a resource in the data", progress.Thousands(st.Canonical))
+		}
+		fmt.Fprintf(w, "References: %s to resources by id (%s between resources of one step), %s conditional%s\n",
+			progress.Thousands(st.References), progress.Thousands(st.Edges), progress.Thousands(st.Conditional), canonical)
+	}
+	if st.Waves > 1 {
+		fmt.Fprintf(w, "Within steps: %s, for resources that reference others of their step\n", progress.Plural(st.Waves, "wave", "waves"))
+	}
+	if st.Cycles > 0 {
+		fmt.Fprintf(w, "Reference cycles: %s (%s resources, the largest %d), each sent whole in a transaction\n",
+			progress.Thousands(st.Cycles), progress.Thousands(st.CycleNodes), st.LargestCycle)
+	}
+	if st.NumericIDs > 0 {
+		fmt.Fprintf(w, "Numeric ids: %s resources have an id of digits only (%s); HAPI refuses them unless its client id strategy is ANY\n",
+			progress.Thousands(st.NumericIDs), strings.Join(st.NumericExamples, ", "))
+	}
+	printDuplicates(w, st.Duplicates)
+}
+
+// printDuplicates says which ids occur more than once, and that only
+// their last occurrence is written.
+func printDuplicates(w io.Writer, d plan.Duplicates) {
+	if d.IDs == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Duplicate ids: %s (%s with differing content; the last occurrence is written, %s earlier skipped)\n",
+		progress.Thousands(d.IDs), progress.Thousands(d.Differing), progress.Thousands(d.Superseded))
+	for i, ex := range d.Examples {
+		lead := "      "
+		if i == 0 {
+			lead = "  e.g."
+		}
+		at := ex.At
+		more := ""
+		if n := ex.Occurrences - len(at); n > 0 {
+			more = fmt.Sprintf(" (%d more before the last)", n)
+		}
+		fmt.Fprintf(w, "%s %s at %s and %s%s\n", lead, ex.Resource, strings.Join(at[:len(at)-1], ", "), at[len(at)-1], more)
+	}
+}
+
 // reportDangling asks the server about references to resources that are
 // not in the data, and warns of those it does not have either: they will
 // fail on a server that enforces referential integrity.
-func reportDangling(ctx context.Context, out, errw io.Writer, c *fhir.Client, a *plan.Analysis) error {
+func reportDangling(ctx context.Context, out, errw io.Writer, c *fhir.Client, a plan.Stats) error {
 	if a.DanglingTotal == 0 {
 		return nil
 	}
@@ -118,6 +154,9 @@ func writeSummary(stdout, out io.Writer, cfg *uploadConfig, sum *transfer.Summar
 	fmt.Fprintf(w, "Successfully uploaded: %s (%s created, %s updated, %s unchanged)\n",
 		progress.Thousands(sum.Landed()), progress.Thousands(sum.Created), progress.Thousands(sum.Updated), progress.Thousands(sum.Unchanged))
 	fmt.Fprintf(w, "Failed: %s\n", progress.Thousands(sum.Failed))
+	if sum.DuplicatesSkipped > 0 {
+		fmt.Fprintf(w, "Duplicates skipped: %s (lines whose Type/id occurs again later in the input; the last occurrence is written)\n", progress.Thousands(sum.DuplicatesSkipped))
+	}
 	if sum.Failed > 0 {
 		var parts []string
 		for _, t := range sum.Types() {
@@ -154,6 +193,29 @@ func writeSummary(stdout, out io.Writer, cfg *uploadConfig, sum *transfer.Summar
 		fmt.Fprintf(w, "\nFailed resources logged to: %s\n", sum.FailureLog)
 	}
 	return nil
+}
+
+// dryRunJSON is what --dry-run --json prints: the plan in numbers.
+type dryRunJSON struct {
+	DryRun     bool             `json:"dryRun"`
+	Files      int              `json:"files"`
+	Resources  int              `json:"resources"` // -1 when not all were counted
+	Steps      [][]string       `json:"steps"`
+	Duplicates *plan.Duplicates `json:"duplicates,omitempty"`
+}
+
+// writeDryRunJSON prints the plan as JSON on stdout.
+func writeDryRunJSON(stdout io.Writer, p *plan.Plan) error {
+	d := dryRunJSON{DryRun: true, Files: p.Files(), Resources: p.Lines(), Steps: [][]string{}}
+	for _, st := range p.Steps {
+		d.Steps = append(d.Steps, st.Types)
+	}
+	if a := p.Analysis; a != nil && a.Duplicates.IDs > 0 {
+		d.Duplicates = &a.Duplicates
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(d)
 }
 
 // resources says "2,845 resources", or that a count is not known (a file

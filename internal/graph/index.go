@@ -27,8 +27,14 @@ func (b *IndexBuilder) Build() *Index {
 	b.keys = nil
 	slices.Sort(keys)
 	added := len(keys)
+	var repeated []uint64
+	for i := 1; i < len(keys); i++ {
+		if keys[i] == keys[i-1] && (len(repeated) == 0 || repeated[len(repeated)-1] != keys[i]) {
+			repeated = append(repeated, keys[i])
+		}
+	}
 	keys = slices.Compact(keys)
-	ix := &Index{keys: keys, dups: added - len(keys)}
+	ix := &Index{keys: keys, dups: added - len(keys), repeated: repeated}
 	ix.buildDir()
 	return ix
 }
@@ -39,6 +45,8 @@ func (b *IndexBuilder) Build() *Index {
 type Index struct {
 	keys []uint64
 	dups int
+	// repeated holds, sorted, the keys added more than once.
+	repeated []uint64
 	// dir[b] is the position of the first key whose top bits are >= b;
 	// it narrows a Lookup to about 16 keys, since hashes are uniform.
 	dir   []uint32
@@ -77,6 +85,10 @@ func (ix *Index) Len() int { return len(ix.keys) }
 // Duplicates returns how many added keys were already present: resources
 // given twice, or (rarely, see Key) two resources whose keys collide.
 func (ix *Index) Duplicates() int { return ix.dups }
+
+// Repeated returns, sorted, the keys that were added more than once: 8
+// bytes each, kept only for those. The caller must not change it.
+func (ix *Index) Repeated() []uint64 { return ix.repeated }
 
 // Key returns the key of node i.
 func (ix *Index) Key(i uint32) uint64 { return ix.keys[i] }

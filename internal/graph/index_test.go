@@ -9,16 +9,18 @@ import (
 
 func TestIndex(t *testing.T) {
 	tests := []struct {
-		name   string
-		add    []uint64
-		keys   []uint64
-		dups   int
-		absent []uint64
+		name     string
+		add      []uint64
+		keys     []uint64
+		dups     int
+		repeated []uint64
+		absent   []uint64
 	}{
-		{"empty", nil, nil, 0, []uint64{0, 5, math.MaxUint64}},
-		{"one", []uint64{7}, []uint64{7}, 0, []uint64{0, 6, 8, math.MaxUint64}},
-		{"sorted and deduplicated", []uint64{9, 3, 9, 1, 3, 3}, []uint64{1, 3, 9}, 3, []uint64{0, 2, 10}},
-		{"extremes", []uint64{math.MaxUint64, 0, 1 << 63}, []uint64{0, 1 << 63, math.MaxUint64}, 0, []uint64{1, 1<<63 - 1}},
+		{"empty", nil, nil, 0, nil, []uint64{0, 5, math.MaxUint64}},
+		{"one", []uint64{7}, []uint64{7}, 0, nil, []uint64{0, 6, 8, math.MaxUint64}},
+		{"sorted and deduplicated", []uint64{9, 3, 9, 1, 3, 3}, []uint64{1, 3, 9}, 3, []uint64{3, 9}, []uint64{0, 2, 10}},
+		{"extremes", []uint64{math.MaxUint64, 0, 1 << 63}, []uint64{0, 1 << 63, math.MaxUint64}, 0, nil, []uint64{1, 1<<63 - 1}},
+		{"repeated at the ends", []uint64{0, math.MaxUint64, 0, 5, math.MaxUint64}, []uint64{0, 5, math.MaxUint64}, 2, []uint64{0, math.MaxUint64}, []uint64{1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -30,6 +32,9 @@ func TestIndex(t *testing.T) {
 			checkIndex(t, ix, tt.keys, tt.absent)
 			if got := ix.Duplicates(); got != tt.dups {
 				t.Errorf("Duplicates: got %d, want %d", got, tt.dups)
+			}
+			if got := ix.Repeated(); !slices.Equal(got, tt.repeated) {
+				t.Errorf("Repeated: got %v, want %v", got, tt.repeated)
 			}
 		})
 	}

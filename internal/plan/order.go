@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/graph"
 )
 
 // Classic is the order loaders have always used; it breaks ties between
@@ -100,72 +101,114 @@ var deps = map[string][]string{
 	"Invoice":                  {"Patient", "Group", "Practitioner", "Organization", "RelatedPerson", "Device", "Account", "ChargeItem"},
 }
 
-// Order sorts types into steps: each step holds types that depend on none
-// of the types in its own or later steps. A type's step is one more than
-// the deepest step of the present types it depends on, directly or
-// through types that are not present. Ties keep the classic order.
+// Order sorts types into steps by the table above (OrderStatic): each
+// step holds types that depend on none of the types in its own or later
+// steps. A type depends on the present types its row names, directly or
+// through types that are not present; late types depend on every other
+// present type. Ties keep the classic order. It is typeSteps, the
+// ordering of both orders, over staticEdges.
 func Order(present []string) [][]string {
+	edges := staticEdges(present)
+	return typeSteps(graph.TypeOrder(present, edges, Classic), edges)
+}
+
+// staticEdges returns the references between the present types that the
+// table says data holds, as the data's references would count them.
+func staticEdges(present []string) map[[2]string]int {
 	want := map[string]bool{}
 	for _, t := range present {
 		want[t] = true
 	}
-	level := map[string]int{}
-	var depth func(t string, seen map[string]bool) int
-	// reach collects the present types t depends on, through absent ones.
-	reach := func(t string) []string {
-		var out []string
-		seen := map[string]bool{t: true}
-		stack := append([]string(nil), depsOf(t)...)
-		for len(stack) > 0 {
-			d := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if seen[d] {
-				continue
-			}
-			seen[d] = true
-			if want[d] {
-				out = append(out, d)
-				continue
-			}
-			stack = append(stack, depsOf(d)...)
-		}
-		return out
-	}
-	depth = func(t string, seen map[string]bool) int {
-		if l, ok := level[t]; ok {
-			return l
-		}
-		seen[t] = true
-		l := 0
-		for _, d := range reach(t) {
-			if !seen[d] {
-				l = max(l, depth(d, seen)+1)
-			}
-		}
-		delete(seen, t)
-		level[t] = l
-		return l
-	}
-	maxLate := 0
+	edges := map[[2]string]int{}
 	for t := range want {
-		if !late[t] {
-			maxLate = max(maxLate, depth(t, map[string]bool{})+1)
+		if late[t] {
+			for d := range want {
+				if !late[d] {
+					edges[[2]string{t, d}] = 1
+				}
+			}
+			continue
+		}
+		for _, d := range reach(t, want) {
+			edges[[2]string{t, d}] = 1
+		}
+	}
+	return edges
+}
+
+// reach returns the present types t depends on, through absent ones.
+func reach(t string, present map[string]bool) []string {
+	var out []string
+	seen := map[string]bool{t: true}
+	stack := append([]string(nil), depsOf(t)...)
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if present[d] {
+			out = append(out, d)
+			continue
+		}
+		stack = append(stack, depsOf(d)...)
+	}
+	return out
+}
+
+// typeSteps puts type groups (in dependency order, as graph.TypeOrder
+// gives them) in steps: a group's step is one more than the highest step
+// of the groups it references (edges counts references between types).
+// Within a step, types keep the classic order, then their names. Both
+// orders use it: OrderData with the data's references, OrderStatic with
+// the table's.
+func typeSteps(groups []graph.TypeGroup, edges map[[2]string]int) [][]string {
+	groupOf := map[string]int{}
+	for gi, g := range groups {
+		for _, t := range g.Types {
+			groupOf[t] = gi
+		}
+	}
+	level := make([]int, len(groups))
+	for gi, g := range groups { // groups come in dependency order
+		for _, t := range g.Types {
+			for e, n := range edges {
+				if e[0] != t || n <= 0 {
+					continue
+				}
+				if dg, ok := groupOf[e[1]]; ok && dg != gi {
+					level[gi] = max(level[gi], level[dg]+1)
+				}
+			}
 		}
 	}
 	var steps [][]string
-	for t := range want {
-		l := level[t]
-		if late[t] {
-			l = maxLate
-		}
-		for len(steps) <= l {
+	for gi, g := range groups {
+		for len(steps) <= level[gi] {
 			steps = append(steps, nil)
 		}
-		steps[l] = append(steps[l], t)
+		steps[level[gi]] = append(steps[level[gi]], g.Types...)
 	}
-	steps = slices.DeleteFunc(steps, func(s []string) bool { return len(s) == 0 })
 	for _, s := range steps {
-		sort.Slice(s, func(i, j int) bool { return rank(s[i]) < rank(s[j]) || rank(s[i]) == rank(s[j]) && s[i] < s[j] })
+		sort.SliceStable(s, func(i, j int) bool { return rank(s[i]) < rank(s[j]) || rank(s[i]) == rank(s[j]) && s[i] < s[j] })
+	}
+	return steps
+}
+
+// fileSteps makes the steps of a plan: types in steps, each with its
+// files in name order (so "MimicEncounter" comes before
+// "MimicEncounterED").
+func fileSteps(types [][]string, byType map[string][]File) []Step {
+	steps := make([]Step, 0, len(types))
+	for _, ts := range types {
+		st := Step{Types: ts}
+		for _, t := range ts {
+			fs := byType[t]
+			sort.SliceStable(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
+			st.Files = append(st.Files, fs...)
+		}
+		steps = append(steps, st)
 	}
 	return steps
 }

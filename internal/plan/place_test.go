@@ -55,3 +55,54 @@ func TestPlaceFilter(t *testing.T) {
 		t.Errorf("an unknown resource: got %+v", got)
 	}
 }
+
+// BenchmarkPlace asks where each resource of a MIMIC-shaped input of
+// about a million resources goes, as transfer does for every line: with
+// the placed filter (Place) and with a lookup in the index only
+// (placeKey). The filter pays when most resources are in wave 0 and the
+// index is too large for the CPU's caches.
+func BenchmarkPlace(b *testing.B) {
+	dir := b.TempDir()
+	if _, err := synth.Generate(context.Background(), dir, synth.Options{Patients: 5000}); err != nil {
+		b.Fatal(err)
+	}
+	files, err := source.Dir{Path: dir}.List(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := Build(context.Background(), files, Options{Order: OrderData})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var typs, ids []string
+	for _, st := range p.Steps {
+		for _, f := range st.Files {
+			_, err := eachLine(context.Background(), f, 1<<20, func(typ string, _ int, id []byte, _ string, _ ndjson.Line) {
+				typs, ids = append(typs, typ), append(ids, string(id))
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	a := p.Analysis
+	b.Logf("%d resources", len(ids))
+	b.Run("filter", func(b *testing.B) {
+		n := 0
+		for b.Loop() {
+			for i := range ids {
+				n += a.Place(typs[i], ids[i]).Wave
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ids)), "ns/resource")
+	})
+	b.Run("index", func(b *testing.B) {
+		n := 0
+		for b.Loop() {
+			for i := range ids {
+				n += a.placeKey(graph.Key(typs[i], ids[i])).Wave
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ids)), "ns/resource")
+	})
+}

@@ -43,9 +43,10 @@ func (s Step) Lines() int {
 // Plan is the ordered work of an upload.
 type Plan struct {
 	Steps []Step
-	// Analysis is set when the order comes from the data's references
-	// (Options.Order == OrderData): it places each resource in a wave of
-	// its step and in a cycle.
+	// Analysis is set when the plan read the data (OrderData, or
+	// Options.Count): it says which line of a duplicated id is written,
+	// and with OrderData places each resource in a wave of its step and
+	// in a cycle. Its Stats are the figures to print.
 	Analysis *Analysis
 	// Skipped are inputs that cannot be uploaded (unreadable, no type), with
 	// the reason in File.Err.
@@ -82,14 +83,15 @@ const (
 	// cycles go in transactions.
 	OrderData = "data"
 	// OrderStatic orders types by a fixed table of the references FHIR
-	// data usually holds, and sends each file in its order.
+	// data usually holds, and sends each file in its order (the
+	// duplicate rule holds when the plan counts, Options.Count).
 	OrderStatic = "static"
 )
 
 // Options tune Build.
 type Options struct {
-	// Count reads every file once to count its resources (always done
-	// with OrderData).
+	// Count reads every file once to count its resources and find the
+	// duplicated ids (always done with OrderData).
 	Count   bool
 	MaxLine int
 	// Order is OrderData or OrderStatic ("" is OrderStatic).
@@ -103,10 +105,33 @@ type Options struct {
 }
 
 // Build types each file (by its name, else by its first line's
-// resourceType), optionally counts its lines, and orders the files in
-// steps. Within a type, files keep name order, so "MimicEncounter" comes
-// before "MimicEncounterED".
+// resourceType) and orders the files in steps. Within a type, files keep
+// name order, so "MimicEncounter" comes before "MimicEncounterED".
+//
+// With OrderData, or with Count, it reads every line once (see analyze):
+// it counts the lines of each file and finds the duplicated ids, and
+// with OrderData it reads the references, from which the order of types
+// and the waves and cycles within steps come. Otherwise it orders the
+// types by the static table without reading the data, and p.Analysis is
+// nil.
 func Build(ctx context.Context, files []source.File, opts Options) (*Plan, error) {
+	p, byType, err := typeFiles(ctx, files, opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Order != OrderData && !opts.Count {
+		p.Steps = fileSteps(Order(types(byType)), byType)
+		return p, nil
+	}
+	if err := analyze(ctx, p, byType, opts); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// typeFiles gives each file its type, and sets aside those it cannot
+// type (or read) in p.Skipped.
+func typeFiles(ctx context.Context, files []source.File, opts Options) (*Plan, map[string][]File, error) {
 	p := &Plan{}
 	byType := map[string][]File{}
 	for _, sf := range files {
@@ -119,18 +144,12 @@ func Build(ctx context.Context, files []source.File, opts Options) (*Plan, error
 		if f.File.Type != "" {
 			typ, named = f.File.Type, true
 		}
-		if !named || opts.Count && opts.Order != OrderData {
-			first, lines, err := scan(ctx, f.File, opts)
+		if !named {
+			first, err := firstType(ctx, f.File, opts)
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return nil, nil, ctx.Err()
 			}
-			if !named {
-				typ = first
-			}
-			if err == nil {
-				f.Lines = lines
-			}
-			if typ == "" {
+			if typ = first; typ == "" {
 				if err == nil {
 					err = errors.New("neither its name nor its first line names a FHIR resource type")
 				}
@@ -142,64 +161,47 @@ func Build(ctx context.Context, files []source.File, opts Options) (*Plan, error
 		f.Type = typ
 		byType[typ] = append(byType[typ], f)
 	}
-	if opts.Order == OrderData {
-		if err := analyze(ctx, p, byType, opts); err != nil {
-			return nil, err
-		}
-		return p, nil
-	}
-	types := make([]string, 0, len(byType))
-	for t := range byType {
-		types = append(types, t)
-	}
-	for _, ts := range Order(types) {
-		st := Step{Types: ts}
-		for _, t := range ts {
-			fs := byType[t]
-			sort.SliceStable(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
-			st.Files = append(st.Files, fs...)
-		}
-		p.Steps = append(p.Steps, st)
-	}
-	return p, nil
+	return p, byType, nil
 }
 
-// scan reads a file once: the resourceType of its first valid line, and
-// its number of non-blank lines. A read error is returned with the counts
-// so far; line errors (a line too long) count as lines.
-func scan(ctx context.Context, f source.File, opts Options) (string, int, error) {
+// types returns the keys of byType, sorted.
+func types(byType map[string][]File) []string {
+	out := make([]string, 0, len(byType))
+	for t := range byType {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// firstType returns the resourceType of the first valid line of f that
+// names an R4 type, reading no further. A read error is returned with it
+// (a line too long is skipped).
+func firstType(ctx context.Context, f source.File, opts Options) (string, error) {
 	rc, err := source.OpenNDJSON(ctx, f)
 	if err != nil {
-		return "", 0, err
+		return "", err
 	}
 	defer rc.Close()
 	r := ndjson.NewReader(rc, opts.MaxLine)
-	first, n := "", 0
 	for {
 		if err := ctx.Err(); err != nil {
-			return first, n, err
+			return "", err
 		}
 		line, err := r.Next()
 		if err == io.EOF {
-			return first, n, nil
+			return "", nil
 		}
 		if err != nil {
 			if ndjson.IsLineError(err) {
-				n++
 				continue
 			}
-			return first, n, fmt.Errorf("line %d: %w", r.LineNum()+1, err)
+			return "", fmt.Errorf("line %d: %w", r.LineNum()+1, err)
 		}
-		n++
-		if first == "" {
-			if m, err := ndjson.Inspect(line.Data); err == nil || m.Type != "" {
-				if fhirtype.Known(m.Type) {
-					first = m.Type
-				}
+		if m, err := ndjson.Inspect(line.Data); err == nil || m.Type != "" {
+			if fhirtype.Known(m.Type) {
+				return m.Type, nil
 			}
-		}
-		if !opts.Count && first != "" {
-			return first, -1, nil
 		}
 	}
 }

@@ -142,7 +142,8 @@ func (bt *batcher) full() bool {
 // the collector.
 func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *spill, ck *checkpoint, out chan<- *batch, outcomes chan<- outcome) error {
 	bt := &batcher{u: u, ck: ck, out: out, step: step, label: f.Name, idBase: fmt.Sprintf("s%d/%s", step, f.Name), kind: fhir.Batch, typ: f.Type}
-	bt.order = sp.a == nil // a data-driven plan already keeps references out of a batch
+	// A data-driven plan already keeps references out of a batch.
+	bt.order = sp.a == nil || sp.a.Order != plan.OrderData
 	if f.Lines > 0 {
 		bt.of = (f.Lines + u.opts.BatchSize - 1) / u.opts.BatchSize
 	}
@@ -202,6 +203,10 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 			warnedType = true
 			msg := fmt.Sprintf("holds a %s in a file of %s resources; each line is sent as the type it says", m.Type, f.Type)
 			outcomes <- outcome{problem: &FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true}
+		}
+		if !sp.a.Written(m.Type, m.ID, file, line.Num) {
+			bt.current().superseded = append(bt.current().superseded, m.Type)
+			continue
 		}
 		e := entry{file: file, line: line.Num, typ: m.Type, id: m.ID}
 		if p := sp.a.Place(m.Type, m.ID); p.Wave > 0 || p.Cycle != 0 {

@@ -26,7 +26,10 @@ type batch struct {
 	entries  []entry
 	refs     int       // the entries' references
 	rejected []Failure // lines of this batch's span that were never sent
-	typ      string    // the type rejected lines count under
+	// superseded are the types of the lines of its span not sent because
+	// a later line holds the same Type/id.
+	superseded []string
+	typ        string // the type rejected lines count under
 	// done is set for a batch an earlier run confirmed: it is not sent,
 	// and counts as it did then.
 	done *ckptRecord
@@ -268,6 +271,9 @@ func (u *Uploader) collect(r *run, o outcome) error {
 		if err := r.flog.write(f); err != nil {
 			return err
 		}
+	}
+	for _, typ := range b.superseded {
+		count(typ, Counts{Read: 1, DuplicatesSkipped: 1})
 	}
 	if len(b.entries) == 0 {
 		return r.ckpt.record(rec, r.flog)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/limit"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 )
 
 // Counts are the outcomes of a set of resources.
@@ -14,6 +15,9 @@ type Counts struct {
 	Updated   int `json:"updated"`   // 200, content changed
 	Unchanged int `json:"unchanged"` // 200, same content already stored
 	Failed    int `json:"failed"`    // in the failure log
+	// DuplicatesSkipped counts the lines not sent because a later line
+	// of the input holds the same Type/id (plan.Analysis.Written).
+	DuplicatesSkipped int `json:"duplicatesSkipped"`
 }
 
 // Landed is the number of resources now on the server.
@@ -25,6 +29,7 @@ func (c *Counts) add(o Counts) {
 	c.Updated += o.Updated
 	c.Unchanged += o.Unchanged
 	c.Failed += o.Failed
+	c.DuplicatesSkipped += o.DuplicatesSkipped
 }
 
 // FileProblem is an input file that could not be read, whole or in part.
@@ -56,6 +61,9 @@ type Summary struct {
 	// TransactionFirst says whether batches were sent with HAPI's
 	// X-Transaction-Semantics header, and why; the caller fills it.
 	TransactionFirst TxFirst `json:"transactionFirst"`
+	// Duplicates is what the plan found of ids that occur more than once
+	// (nil when it did not read the data or found none).
+	Duplicates *plan.Duplicates `json:"duplicates,omitempty"`
 }
 
 // TxFirst says whether Bundles were tried as transactions first.

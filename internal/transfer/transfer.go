@@ -137,6 +137,9 @@ type run struct {
 func (u *Uploader) Run(ctx context.Context, p *plan.Plan) (*Summary, error) {
 	start := u.now()
 	r := &run{sum: &Summary{Files: p.Files()}, plan: p}
+	if a := p.Analysis; a != nil && a.Duplicates.IDs > 0 {
+		r.sum.Duplicates = &a.Duplicates
+	}
 	ck, err := openCheckpoint(u.opts.Checkpoint)
 	if err != nil {
 		return r.sum, err

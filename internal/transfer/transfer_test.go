@@ -24,6 +24,8 @@ type fakeSender struct {
 	mu      sync.Mutex
 	bundles [][]string // "Type/id" of each entry, per call
 	kinds   []string   // the Bundle type, per call
+	// last holds the resource last sent for each Type/id.
+	last map[string]string
 	// answer decides the result of call n (0-based) for its entries; nil
 	// answers 201 for all.
 	answer func(n int, urls []string) ([]fhir.EntryResult, error)
@@ -54,6 +56,12 @@ func (f *fakeSender) Post(ctx context.Context, body []byte, n int) ([]fhir.Entry
 		urls[i] = e.Request.URL
 	}
 	f.mu.Lock()
+	if f.last == nil {
+		f.last = map[string]string{}
+	}
+	for i, e := range b.Entry {
+		f.last[urls[i]] = string(e.Resource)
+	}
 	call := f.calls
 	f.calls++
 	f.bundles = append(f.bundles, urls)
@@ -139,8 +147,8 @@ func readFailures(t *testing.T, path string) []Failure {
 // or in the failure log.
 func checkAccount(t *testing.T, sum *Summary, fails []Failure) {
 	t.Helper()
-	if sum.Read != sum.Landed()+sum.Failed {
-		t.Errorf("read %d, landed %d + failed %d", sum.Read, sum.Landed(), sum.Failed)
+	if sum.Read != sum.Landed()+sum.Failed+sum.DuplicatesSkipped {
+		t.Errorf("read %d, landed %d + failed %d + duplicates skipped %d", sum.Read, sum.Landed(), sum.Failed, sum.DuplicatesSkipped)
 	}
 	if len(fails) != sum.Failed {
 		t.Errorf("failure log has %d records, summary says %d failed", len(fails), sum.Failed)

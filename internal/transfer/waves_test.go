@@ -183,3 +183,44 @@ func TestRunRetriesConflictedEntries(t *testing.T) {
 		t.Errorf("created %d failed %d, bundles %v: want the conflicted entry sent again alone and landed", sum.Created, sum.Failed, s.bundles)
 	}
 }
+
+// TestRunSkipsSupersededDuplicates: an id given more than once is sent
+// once, as its last occurrence in input order (files by name, then
+// lines); the others count as duplicates skipped.
+func TestRunSkipsSupersededDuplicates(t *testing.T) {
+	org := func(id, v string) string {
+		return fmt.Sprintf(`{"resourceType":"Organization","id":%q,"name":%q}`, id, v)
+	}
+	dir := writeFiles(t, map[string][]string{
+		"Organization.1690000.ndjson": {org("a", "old"), org("b", "only"), org("c", "first")},
+		"Organization.ndjson":         {org("a", "new"), org("c", "second"), org("d", "x"), org("c", "third")},
+	})
+	s := &fakeSender{}
+	sum, err := New(s, Options{BatchSize: 2, Concurrency: 2, Retry: fastRetry}).Run(context.Background(), buildPlanOrder(t, dir, plan.OrderData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := map[string]int{}
+	for _, b := range s.bundles {
+		for _, u := range b {
+			sent[u]++
+		}
+	}
+	for _, id := range []string{"a", "b", "c", "d"} {
+		if n := sent["Organization/"+id]; n != 1 {
+			t.Errorf("Organization/%s sent %d times, want once", id, n)
+		}
+	}
+	for id, want := range map[string]string{"a": "new", "b": "only", "c": "third"} {
+		if got := s.last["Organization/"+id]; !strings.Contains(got, `"name":"`+want+`"`) {
+			t.Errorf("Organization/%s: sent %s, want the version %q", id, got, want)
+		}
+	}
+	if sum.Read != 7 || sum.Created != 4 || sum.DuplicatesSkipped != 3 || sum.Failed != 0 {
+		t.Errorf("read %d created %d duplicates skipped %d failed %d, want 7, 4, 3, 0", sum.Read, sum.Created, sum.DuplicatesSkipped, sum.Failed)
+	}
+	if sum.Duplicates == nil || sum.Duplicates.IDs != 2 || sum.Duplicates.Differing != 2 {
+		t.Errorf("summary's duplicates: got %+v, want 2 ids, 2 differing", sum.Duplicates)
+	}
+	checkAccount(t, sum, nil)
+}
