@@ -158,9 +158,9 @@ func (o *uploadOptions) bind(fs interface {
 // uploadConfig is everything an upload needs, validated.
 type uploadConfig struct {
 	uploadOptions
-	bytes  int // batchBytes, read
-	nodes  []*fhir.Client // one per base URL of FHIR_BASE_URL
-	src    source.Source
+	bytes int            // batchBytes, read
+	nodes []*fhir.Client // one per base URL of FHIR_BASE_URL
+	src   source.Source
 }
 
 func runUploadCmd(ctx context.Context, args []string, env Env) error {
