@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"syscall"
 	"time"
@@ -45,6 +46,13 @@ const (
 
 // alpha is the weight of a new answer in a node's latency average.
 const alpha = 0.2
+
+// forget is how fast a node's latency estimate returns to the cluster's
+// average when it gets no answers: after forget without one, its
+// distance from the average has shrunk to 1/e. Without it a node that was
+// slow once (a cold JVM's first Bundles) would never be sent another
+// Bundle, and so never be measured again.
+const forget = 5 * time.Second
 
 // Node is what a cluster needs of one node: *fhir.Client is one.
 type Node interface {
@@ -75,6 +83,7 @@ type node struct {
 	// Guarded by Cluster.mu.
 	inflight  int
 	latency   float64 // seconds per resource; 0 until measured
+	answered  time.Time // when latency was last measured
 	failed    int     // timeouts and 5xx in a row
 	down      bool
 	nextProbe time.Time
@@ -175,13 +184,15 @@ func (c *Cluster) pick(ctx context.Context, tried map[*node]bool) *node {
 	var best *node
 	var bestScore float64
 	avg := c.avgLatencyLocked()
+	now := c.now()
 	for _, nd := range c.nodes {
 		if nd.down || tried[nd] {
 			continue
 		}
-		lat := nd.latency
-		if lat == 0 {
-			lat = avg
+		lat := avg
+		if nd.latency > 0 {
+			w := math.Exp(-float64(now.Sub(nd.answered)) / float64(forget))
+			lat = avg + (nd.latency-avg)*w
 		}
 		score := lat * float64(nd.inflight+1)
 		if best == nil || score < bestScore || (score == bestScore && nd.inflight < best.inflight) {
@@ -243,6 +254,7 @@ func (c *Cluster) done(nd *node, start time.Time, n int, err error) bool {
 			} else {
 				nd.latency = alpha*per + (1-alpha)*nd.latency
 			}
+			nd.answered = c.now()
 		}
 		return false
 	case Dropped(err):

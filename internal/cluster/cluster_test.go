@@ -235,3 +235,23 @@ func TestVersionsAsksALiveNode(t *testing.T) {
 		t.Errorf("got %+v, want reads not counted as requests", st)
 	}
 }
+
+// TestSlowOnceIsTriedAgain: a node whose first answers were slow is not
+// starved: its estimate returns to the average while it gets no Bundles.
+func TestSlowOnceIsTriedAgain(t *testing.T) {
+	a, b := newFakeNode(t, 0), newFakeNode(t, 0)
+	c := New([]Node{client(t, a.srv.URL), client(t, b.srv.URL)})
+	now := time.Now()
+	c.now = func() time.Time { return now }
+	c.nodes[0].latency, c.nodes[0].answered = 1.0, now // slow
+	c.nodes[1].latency, c.nodes[1].answered = 0.01, now
+	c.nodes[1].inflight = 7
+	if nd := c.pick(t.Context(), map[*node]bool{}); nd != c.nodes[1] {
+		t.Fatalf("picked %s, want the fast node while the slow one's estimate is fresh", nd.name)
+	}
+	c.nodes[1].inflight = 7
+	now = now.Add(6 * forget)
+	if nd := c.pick(t.Context(), map[*node]bool{}); nd != c.nodes[0] {
+		t.Fatalf("picked %s, want the slow node measured again once its estimate is old", nd.name)
+	}
+}

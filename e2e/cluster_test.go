@@ -1,0 +1,283 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/cluster"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+)
+
+// clusterReport is the --report of an upload to several nodes.
+type clusterReport struct {
+	transfer.Summary
+	Nodes []cluster.NodeStats `json:"nodes"`
+}
+
+// clusterData generates plain MIMIC-shaped NDJSON with ids of its own, and
+// adds duplicate ids across files: changed copies of a few Patients and
+// chart events, in files of the same type that come later in the input
+// (so they are the last occurrence, the one written). It returns the
+// folder, the manifest and the number of copies.
+func clusterData(t *testing.T, patients int) (string, synth.Manifest, int) {
+	t.Helper()
+	dir := t.TempDir()
+	m, err := synth.Generate(context.Background(), dir, synth.Options{
+		Patients: patients, Seed: rand.Int64(), Gzip: synth.GzipNone, SplitParts: 2, IDPrefix: randomID(t),
+	})
+	must(t, err)
+	must(t, os.Remove(filepath.Join(dir, synth.ManifestName)))
+	copies := 0
+	for from, to := range map[string]string{
+		"MimicPatient.ndjson":                      "MimicPatient_later.ndjson",
+		"MimicObservationChartevents_part1.ndjson": "MimicObservationChartevents_part3.ndjson",
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, from))
+		must(t, err)
+		var out bytes.Buffer
+		for i, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+			if i%3 != 0 || i > 30 {
+				continue
+			}
+			var r map[string]any
+			must(t, json.Unmarshal(line, &r))
+			r["language"] = "de" // Resource.language: valid on every type
+			b, err := json.Marshal(r)
+			must(t, err)
+			out.Write(append(b, '\n'))
+			copies++
+		}
+		must(t, os.WriteFile(filepath.Join(dir, to), out.Bytes(), 0o644))
+	}
+	return dir, m, copies
+}
+
+// stripMeta drops what the server sets in meta (versionId, lastUpdated,
+// source), and meta itself when nothing else is left.
+func stripMeta(r map[string]any) {
+	meta, ok := r["meta"].(map[string]any)
+	if !ok {
+		return
+	}
+	for _, k := range []string{"versionId", "lastUpdated", "source"} {
+		delete(meta, k)
+	}
+	if len(meta) == 0 {
+		delete(r, "meta")
+	}
+}
+
+// checkIdentical asserts that every resource of the input is on the
+// server exactly as its last occurrence in the input (files in name
+// order, as the plan reads them), apart from what the server sets in meta.
+// It reads them back in searches of 50 ids.
+func checkIdentical(t *testing.T, s server, dir string) int {
+	t.Helper()
+	want := ndjsonIDs(t, dir) // later files overwrite earlier ones
+	n, bad := 0, 0
+	for typ, byID := range want {
+		ids := make([]string, 0, len(byID))
+		for id := range byID {
+			ids = append(ids, id)
+		}
+		got := map[string]map[string]any{}
+		for start := 0; start < len(ids); start += 50 {
+			chunk := ids[start:min(start+50, len(ids))]
+			code, body := s.do(t, "POST", typ+"/_search", nil, url.Values{"_id": {strings.Join(chunk, ",")}, "_count": {"50"}})
+			if code != 200 {
+				t.Fatalf("search %s: HTTP %d: %.300s", typ, code, body)
+			}
+			var b struct {
+				Entry []struct {
+					Resource map[string]any `json:"resource"`
+				} `json:"entry"`
+			}
+			must(t, json.Unmarshal(body, &b))
+			for _, e := range b.Entry {
+				got[e.Resource["id"].(string)] = e.Resource
+			}
+		}
+		for id, w := range byID {
+			n++
+			g, ok := got[id]
+			if !ok {
+				bad++
+				if bad <= 5 {
+					t.Errorf("%s/%s is not on the server", typ, id)
+				}
+				continue
+			}
+			stripMeta(g)
+			stripMeta(w)
+			if !reflect.DeepEqual(g, w) {
+				bad++
+				if bad <= 5 {
+					t.Errorf("%s/%s differs on the server:\ngot  %v\nwant %v", typ, id, g, w)
+				}
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d resources missing or different", bad, n)
+	}
+	return n
+}
+
+// uploadCluster runs an upload of dir to every node of bed at -c 8 and
+// returns its result, report and failure log path. ctx bounds the run.
+func uploadCluster(t *testing.T, ctx context.Context, bed *testbed.Bed, dir string) (result, clusterReport, string) {
+	t.Helper()
+	report := filepath.Join(t.TempDir(), "report.json")
+	flog := filepath.Join(t.TempDir(), "failures.log")
+	var out, errb bytes.Buffer
+	code := cli.RunEnv(ctx, []string{"upload", "-i", dir, "-c", "8", "--retries", "8", "--timeout", "2m",
+		"--failure-log", flog, "--checkpoint-dir", t.TempDir(), "--report", report}, cli.Env{
+		Stdout: &out, Stderr: &errb,
+		Lookup: func(k string) (string, bool) {
+			if k == "FHIR_BASE_URL" {
+				return bed.FHIRBaseURL, true
+			}
+			return "", false
+		},
+	})
+	r := result{code: code, stdout: out.String(), stderr: errb.String()}
+	var rep clusterReport
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatalf("no report (exit %d): %v\n%s\n%s", code, err, r.stdout, r.stderr)
+	}
+	must(t, json.Unmarshal(data, &rep))
+	return r, rep, flog
+}
+
+// checkFailureLogEmpty asserts the failure log is absent or empty.
+func checkFailureLogEmpty(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err == nil && len(bytes.TrimSpace(data)) > 0 {
+		t.Errorf("failure log not empty:\n%.2000s", data)
+	}
+}
+
+// TestClusterTwoNodes loads MIMIC-shaped data with duplicate ids across
+// files through both nodes of the two-node bed (one PostgreSQL) at -c 8:
+// nothing fails, every resource on the server is the input's last
+// occurrence, and both nodes did work.
+func TestClusterTwoNodes(t *testing.T) {
+	bed := testbed.TwoNodes(t)
+	dir, m, copies := clusterData(t, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	r, rep, flog := uploadCluster(t, ctx, bed, dir)
+	if r.code != cli.ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if rep.Failed != 0 || rep.Read != m.Resources+copies || rep.DuplicatesSkipped != copies || rep.Landed() != m.Resources {
+		t.Errorf("read %d, landed %d, failed %d, duplicates skipped %d; want %d, %d, 0, %d",
+			rep.Read, rep.Landed(), rep.Failed, rep.DuplicatesSkipped, m.Resources+copies, m.Resources, copies)
+	}
+	checkFailureLogEmpty(t, flog)
+	if len(rep.Nodes) != 2 {
+		t.Fatalf("report lists %d nodes, want 2: %+v", len(rep.Nodes), rep.Nodes)
+	}
+	resources := 0
+	for _, n := range rep.Nodes {
+		if n.Requests == 0 || n.Resources == 0 || n.Seconds <= 0 || !n.Up {
+			t.Errorf("node %s did no work: %+v", n.URL, n)
+		}
+		resources += n.Resources
+	}
+	if resources < rep.Landed() {
+		t.Errorf("the nodes answered for %d resources, %d landed", resources, rep.Landed())
+	}
+	t.Logf("nodes: %+v; concurrency %+v", rep.Nodes, rep.Concurrency)
+	if n := checkIdentical(t, server{base: bed.Nodes[0]}, dir); n != m.Resources {
+		t.Errorf("compared %d resources, want %d", n, m.Resources)
+	}
+	for _, want := range []string{"✓ 2 of 2 nodes", "Nodes:\n  " + bed.Nodes[0]} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// TestClusterNodeKilled kills the second node with SIGKILL while an
+// upload to both runs: the run finishes on the first, nothing is lost,
+// the summary adds up and shows the dead node's errors. The node is
+// started again at the end.
+func TestClusterNodeKilled(t *testing.T) {
+	bed := testbed.TwoNodes(t)
+	defer testbed.Restart(t, testbed.TwoNodesSettings())
+	dir, m, copies := clusterData(t, 15)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+
+	// Kill hapi-2 once a third of the data is in PostgreSQL.
+	var killed atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(200 * time.Millisecond) {
+			out, err := bed.SQL(ctx, `select count(*) from hfj_resource where left(fhir_id, length(:'p')) = :'p';`, "p="+m.Options.IDPrefix)
+			if err != nil {
+				continue
+			}
+			var n int
+			fmt.Sscan(strings.TrimSpace(out), &n)
+			if n >= m.Resources/3 {
+				if err := killFileBed(bed.State, "hapi-2"); err != nil {
+					t.Error(err)
+					return
+				}
+				killed.Store(true)
+				t.Logf("killed hapi-2 with %d of %d resources in PostgreSQL", n, m.Resources)
+				return
+			}
+		}
+	}()
+	r, rep, flog := uploadCluster(t, ctx, bed, dir)
+	<-done
+	if !killed.Load() {
+		t.Fatalf("hapi-2 was not killed during the run (exit %d)\n%s", r.code, r.stdout)
+	}
+	if r.code != cli.ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if rep.Failed != 0 || rep.Read != m.Resources+copies || rep.Landed() != m.Resources || rep.Read != rep.Landed()+rep.Failed+rep.DuplicatesSkipped ||
+		rep.Landed() != rep.Created+rep.Updated+rep.Unchanged {
+		t.Errorf("summary does not add up: read %d, landed %d (%d created, %d updated, %d unchanged), failed %d, duplicates skipped %d; want read %d, landed %d",
+			rep.Read, rep.Landed(), rep.Created, rep.Updated, rep.Unchanged, rep.Failed, rep.DuplicatesSkipped, m.Resources+copies, m.Resources)
+	}
+	checkFailureLogEmpty(t, flog)
+	if len(rep.Nodes) != 2 {
+		t.Fatalf("report lists %d nodes, want 2", len(rep.Nodes))
+	}
+	first, second := rep.Nodes[0], rep.Nodes[1]
+	if second.Errors == 0 || second.Drained == 0 || second.Up {
+		t.Errorf("the killed node: got %+v, want errors, drained and down at the end", second)
+	}
+	if first.Errors != 0 || first.Resources == 0 || !first.Up {
+		t.Errorf("the live node: got %+v, want work without errors", first)
+	}
+	t.Logf("nodes: %+v", rep.Nodes)
+	checkIdentical(t, server{base: bed.Nodes[0]}, dir)
+	if !strings.Contains(r.stdout, "down at the end") {
+		t.Errorf("the summary does not say the node is down:\n%s", r.stdout)
+	}
+}
