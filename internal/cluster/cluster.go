@@ -82,9 +82,9 @@ type node struct {
 
 	// Guarded by Cluster.mu.
 	inflight  int
-	latency   float64 // seconds per resource; 0 until measured
+	latency   float64   // seconds per resource; 0 until measured
 	answered  time.Time // when latency was last measured
-	failed    int     // timeouts and 5xx in a row
+	failed    int       // timeouts and 5xx in a row
 	down      bool
 	nextProbe time.Time
 	backoff   time.Duration
