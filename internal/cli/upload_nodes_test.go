@@ -5,11 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cluster"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
@@ -126,5 +130,42 @@ func TestSplitNodes(t *testing.T) {
 				t.Fatalf("got %v, %v, want %d URLs", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestUploadOneGateOverNodes: -c 3 bounds the Bundles in flight over the
+// whole cluster, not per node.
+func TestUploadOneGateOverNodes(t *testing.T) {
+	var inflight, peak atomic.Int64
+	var mu sync.Mutex
+	perNode := map[string]int{}
+	handler := func(name string) http.Handler {
+		fake := newFHIRFake()
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "POST" {
+				n := inflight.Add(1)
+				defer inflight.Add(-1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				mu.Lock()
+				perNode[name]++
+				mu.Unlock()
+				time.Sleep(10 * time.Millisecond)
+			}
+			fake.ServeHTTP(w, r)
+		})
+	}
+	a, b := httptest.NewServer(handler("a")), httptest.NewServer(handler("b"))
+	defer a.Close()
+	defer b.Close()
+	code, _, errs := runNodes(t, a.URL+"/fhir,"+b.URL+"/fhir", "-c", "3")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if p := peak.Load(); p > 3 || p < 2 {
+		t.Errorf("peak %d Bundles in flight over both nodes, want 2..3 (-c 3)", p)
+	}
+	if perNode["a"] == 0 || perNode["b"] == 0 || perNode["a"]+perNode["b"] != 20 {
+		t.Errorf("got %v Bundles per node, want 20 over both", perNode)
 	}
 }
