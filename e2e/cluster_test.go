@@ -280,4 +280,19 @@ func TestClusterNodeKilled(t *testing.T) {
 	if !strings.Contains(r.stdout, "down at the end") {
 		t.Errorf("the summary does not say the node is down:\n%s", r.stdout)
 	}
+
+	// With the node still down, a new run starts on the other one and
+	// says so.
+	dir2, m2, _ := clusterData(t, 2)
+	r2, rep2, flog2 := uploadCluster(t, ctx, bed, dir2)
+	if r2.code != cli.ExitOK || rep2.Failed != 0 || rep2.Landed() != m2.Resources {
+		t.Fatalf("with a node down at the start: exit %d, landed %d of %d, failed %d\n%s\n%s", r2.code, rep2.Landed(), m2.Resources, rep2.Failed, r2.stdout, r2.stderr)
+	}
+	checkFailureLogEmpty(t, flog2)
+	if !strings.Contains(r2.stdout, "✓ 1 of 2 nodes") || !strings.Contains(r2.stderr, "warning: node "+bed.Nodes[1]+": ") {
+		t.Errorf("the run does not say which node is down:\n%s\n%s", r2.stdout, r2.stderr)
+	}
+	if n := rep2.Nodes[1]; n.Up || n.Resources != 0 {
+		t.Errorf("the dead node: got %+v, want no work and down", n)
+	}
 }
