@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,12 +36,7 @@ type clusterReport struct {
 // folder, the manifest and the number of copies.
 func clusterData(t *testing.T, patients int) (string, synth.Manifest, int) {
 	t.Helper()
-	dir := t.TempDir()
-	m, err := synth.Generate(context.Background(), dir, synth.Options{
-		Patients: patients, Seed: rand.Int64(), Gzip: synth.GzipNone, SplitParts: 2, IDPrefix: randomID(t),
-	})
-	must(t, err)
-	must(t, os.Remove(filepath.Join(dir, synth.ManifestName)))
+	dir, m := mimicDataGzip(t, patients, synth.GzipNone)
 	copies := 0
 	for from, to := range map[string]string{
 		"MimicPatient.ndjson":                      "MimicPatient_later.ndjson",

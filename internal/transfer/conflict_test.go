@@ -56,6 +56,21 @@ func conflictServer(t *testing.T, losses, status int, diag string) (*fhir.Client
 	return c, sent
 }
 
+// runConflicts uploads dir to c in Bundles of 10, one at a time, and
+// returns the summary and the failure log, checked to account for every
+// resource.
+func runConflicts(t *testing.T, c *fhir.Client, dir string) (*Summary, []Failure) {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "failures.log")
+	sum, err := New(c, Options{BatchSize: 10, Concurrency: 1, FailureLog: logPath, Retry: fastRetry}).Run(t.Context(), buildPlan(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fails := readFailures(t, logPath)
+	checkAccount(t, sum, fails)
+	return sum, fails
+}
+
 // TestConflictsAreRetried: each wording HAPI gives a lost race on a
 // cluster is sent again until it lands (here after four losses), and what
 // landed is not in the failure log; a real refusal is.
@@ -85,13 +100,7 @@ func TestConflictsAreRetried(t *testing.T) {
 				`{"resourceType":"Patient","id":"calm-2"}`,
 				`{"resourceType":"Patient","id":"race-2"}`,
 			}})
-			logPath := filepath.Join(t.TempDir(), "failures.log")
-			sum, err := New(c, Options{BatchSize: 10, Concurrency: 1, FailureLog: logPath, Retry: fastRetry}).Run(t.Context(), buildPlan(t, dir))
-			if err != nil {
-				t.Fatal(err)
-			}
-			fails := readFailures(t, logPath)
-			checkAccount(t, sum, fails)
+			sum, fails := runConflicts(t, c, dir)
 			if !tt.landed {
 				if sum.Failed != 2 || sent["Patient/race-1"] != 1 {
 					t.Errorf("got %d failed, race-1 sent %d times, want 2 failed, sent once", sum.Failed, sent["Patient/race-1"])
@@ -119,13 +128,7 @@ func TestConflictsAreRetried(t *testing.T) {
 func TestConflictsGiveUp(t *testing.T) {
 	c, sent := conflictServer(t, 100, 409, "HAPI-0550: HAPI-0825: client-assigned ID constraint failure")
 	dir := writeFiles(t, map[string][]string{"Patient.ndjson": {`{"resourceType":"Patient","id":"race-1"}`}})
-	logPath := filepath.Join(t.TempDir(), "failures.log")
-	sum, err := New(c, Options{BatchSize: 10, Concurrency: 1, FailureLog: logPath, Retry: fastRetry}).Run(t.Context(), buildPlan(t, dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fails := readFailures(t, logPath)
-	checkAccount(t, sum, fails)
+	_, fails := runConflicts(t, c, dir)
 	if len(fails) != 1 || fails[0].Status != 409 || !strings.Contains(fails[0].Error, "HAPI-0825") {
 		t.Errorf("got %+v, want race-1 logged with its 409", fails)
 	}
