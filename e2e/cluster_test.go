@@ -290,3 +290,72 @@ func TestClusterNodeKilled(t *testing.T) {
 		t.Errorf("the dead node: got %+v, want no work and down", n)
 	}
 }
+
+// TestClusterRacesAreRetried: four uploads of the same data at once, each
+// through both nodes, in small Bundles: nodes create the same ids at the
+// same moment, and PostgreSQL's unique index picks losers (HAPI answers
+// them 409 "HAPI-0550: HAPI-0825: ... client-assigned ID constraint
+// failure"). Every loser is sent again until it lands: no run has a
+// failure, and each resource is created by exactly one run.
+func TestClusterRacesAreRetried(t *testing.T) {
+	bed := testbed.TwoNodes(t)
+	dir, m := mimicDataGzip(t, 5, synth.GzipNone)
+	logs := []string{filepath.Join(bed.State, "hapi.log"), filepath.Join(bed.State, "hapi-2.log")}
+	before := make([]int, len(logs))
+	for i, l := range logs {
+		data, _ := os.ReadFile(l)
+		before[i] = len(data)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	const runs = 4
+	type outcome struct {
+		r    result
+		rep  clusterReport
+		flog string
+	}
+	results := make(chan outcome, runs)
+	for range runs {
+		go func() {
+			report := filepath.Join(t.TempDir(), "report.json")
+			flog := filepath.Join(t.TempDir(), "failures.log")
+			var out, errb bytes.Buffer
+			code := cli.RunEnv(ctx, []string{"upload", "-i", dir, "-c", "8", "-s", "10", "--tx-semantics=false",
+				"--failure-log", flog, "--checkpoint-dir", t.TempDir(), "--report", report}, cli.Env{
+				Stdout: &out, Stderr: &errb,
+				Lookup: func(k string) (string, bool) {
+					if k == "FHIR_BASE_URL" {
+						return bed.FHIRBaseURL, true
+					}
+					return "", false
+				},
+			})
+			o := outcome{r: result{code: code, stdout: out.String(), stderr: errb.String()}, flog: flog}
+			if data, err := os.ReadFile(report); err == nil {
+				json.Unmarshal(data, &o.rep) //nolint:errcheck // checked through its counts
+			}
+			results <- o
+		}()
+	}
+	created, retries := 0, 0
+	for range runs {
+		o := <-results
+		if o.r.code != cli.ExitOK || o.rep.Failed != 0 || o.rep.Read != m.Resources {
+			t.Errorf("exit %d, read %d, failed %d\n%s\n%s", o.r.code, o.rep.Read, o.rep.Failed, o.r.stdout, o.r.stderr)
+		}
+		checkFailureLogEmpty(t, o.flog)
+		created += o.rep.Created
+		retries += o.rep.Retries
+	}
+	if created != m.Resources {
+		t.Errorf("the runs created %d resources in all, want each of the %d once", created, m.Resources)
+	}
+	races := 0 // the losers the nodes logged: evidence that the test raced
+	for i, l := range logs {
+		if data, _ := os.ReadFile(l); len(data) >= before[i] {
+			races += strings.Count(string(data[before[i]:]), "duplicate key value violates unique constraint")
+		}
+	}
+	t.Logf("%d retries over %d runs; the nodes logged %d unique-index races", retries, runs, races)
+	checkIdentical(t, server{base: bed.Nodes[1]}, dir)
+}
