@@ -153,7 +153,8 @@ func (c *checkpoint) close(finished bool) error {
 }
 
 // Identity names an upload job: the input files (name, size, version),
-// the order and the batch size, and the server. A changed input makes
+// the order and the batch size (and the other limits of a batch, given
+// as limits), and the server. A changed input makes
 // another identity, so its checkpoint is not mistaken for the old one.
 func Identity(p *plan.Plan, order string, batchSize int, server string, limits ...int) string {
 	h := sha256.New()
