@@ -3,16 +3,11 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
 )
 
 // knowledgeFiles is a small set of knowledge resources whose canonical
@@ -50,24 +45,10 @@ func TestUploadCanonicalReferences(t *testing.T) {
 	bed := testbed.Default(t)
 	s := server{base: bed.FHIRBaseURL}
 	p := randomID(t)
-	dir := t.TempDir()
-	for name, content := range knowledgeFiles(p) {
-		must(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
-	}
-	tmp := t.TempDir()
-	report := filepath.Join(tmp, "report.json")
-	r := run(t, fhirSettings(bed.FHIRBaseURL), "upload", "-i", dir, "-s", "10", "-c", "2",
-		"--failure-log", filepath.Join(tmp, "failures.log"), "--report", report, "--checkpoint-dir", tmp)
-	if r.code != cli.ExitOK {
-		t.Fatalf("upload: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-	}
+	r, sum := uploadOK(t, bed.FHIRBaseURL, writeTree(t, knowledgeFiles(p)), "-s", "10", "-c", "2")
 	if !strings.Contains(r.stdout, "2 canonical by the url of a resource in the data") {
 		t.Errorf("stdout does not count the 2 canonical references by url:\n%s", r.stdout)
 	}
-	var sum transfer.Summary
-	data, err := os.ReadFile(report)
-	must(t, err)
-	must(t, json.Unmarshal(data, &sum))
 	if sum.Read != 7 || sum.Created != 7 || sum.Failed != 0 {
 		t.Errorf("read %d created %d failed %d; want 7, 7, 0", sum.Read, sum.Created, sum.Failed)
 	}

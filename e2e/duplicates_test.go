@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,25 +25,13 @@ func TestUploadDuplicateIDs(t *testing.T) {
 	org := func(id, name string) string {
 		return fmt.Sprintf(`{"resourceType":"Organization","id":"%s-%s","name":%q}`+"\n", p, id, name)
 	}
-	dir := t.TempDir()
-	files := map[string]string{
+	dir := writeTree(t, map[string]string{
 		// Input order: Organization.1690000.ndjson, Organization.ndjson, sub/Organization.ndjson.
 		"Organization.1690000.ndjson": org("a", "a-old") + org("b", "b-only") + org("c", "c-1"),
 		"Organization.ndjson":         org("a", "a-new") + org("c", "c-2") + org("d", "d-1") + org("d", "d-2"),
 		"sub/Organization.ndjson":     org("c", "c-3"),
-	}
-	for name, content := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		must(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		must(t, os.WriteFile(path, []byte(content), 0o644))
-	}
-	tmp := t.TempDir()
-	report := filepath.Join(tmp, "report.json")
-	r := run(t, fhirSettings(bed.FHIRBaseURL), "upload", "-i", dir, "-s", "2", "-c", "2",
-		"--failure-log", filepath.Join(tmp, "failures.log"), "--report", report, "--checkpoint-dir", tmp)
-	if r.code != cli.ExitOK {
-		t.Fatalf("upload: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-	}
+	})
+	r, sum := uploadOK(t, bed.FHIRBaseURL, dir, "-s", "2", "-c", "2")
 	for _, line := range []string{
 		"Duplicate ids: 3 (3 with differing content; the last occurrence is written, 4 earlier skipped)",
 		"Duplicates skipped: 4",
@@ -53,10 +40,6 @@ func TestUploadDuplicateIDs(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", line, r.stdout)
 		}
 	}
-	var sum transfer.Summary
-	data, err := os.ReadFile(report)
-	must(t, err)
-	must(t, json.Unmarshal(data, &sum))
 	if sum.Read != 8 || sum.Created != 4 || sum.DuplicatesSkipped != 4 || sum.Failed != 0 {
 		t.Errorf("read %d created %d duplicates skipped %d failed %d; want 8, 4, 4, 0", sum.Read, sum.Created, sum.DuplicatesSkipped, sum.Failed)
 	}
@@ -75,4 +58,30 @@ func TestUploadDuplicateIDs(t *testing.T) {
 			t.Errorf("Organization/%s-%s: name %v, want %q (its last occurrence)", p, id, got, want)
 		}
 	}
+}
+
+// writeTree writes files (slash-separated names) into a new folder.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		must(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		must(t, os.WriteFile(path, []byte(content), 0o644))
+	}
+	return dir
+}
+
+// uploadOK uploads dir with args and its own failure log and checkpoint,
+// fails the test unless it exits 0, and returns the run and its report.
+func uploadOK(t *testing.T, base, dir string, args ...string) (result, transfer.Summary) {
+	t.Helper()
+	tmp := t.TempDir()
+	report := filepath.Join(tmp, "report.json")
+	args = append([]string{"upload", "-i", dir, "--failure-log", filepath.Join(tmp, "failures.log"), "--report", report, "--checkpoint-dir", tmp}, args...)
+	r := run(t, fhirSettings(base), args...)
+	if r.code != cli.ExitOK {
+		t.Fatalf("upload: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	return r, readReport(t, report)
 }

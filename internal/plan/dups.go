@@ -58,6 +58,20 @@ type dupAt struct {
 type dupFiles struct {
 	names []string
 	num   map[string]uint32
+	rank  []uint32 // of each name, in lexical order (see rankNames)
+}
+
+// rankNames sets the rank of each name in lexical order.
+func (f *dupFiles) rankNames() {
+	order := make([]uint32, len(f.names))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(x, y uint32) int { return cmp.Compare(f.names[x], f.names[y]) })
+	f.rank = make([]uint32, len(f.names))
+	for r, i := range order {
+		f.rank[i] = uint32(r)
+	}
 }
 
 func (f *dupFiles) number(name string) uint32 {
@@ -106,12 +120,15 @@ func (a *Analysis) findDuplicates(ctx context.Context, sp *refSpill) error {
 	if err != nil {
 		return err
 	}
-	names := a.dupFiles.names
-	// By id, then in input order; a stable sort keeps the spill's order
-	// for a site given twice (a replayed failure log).
-	slices.SortStableFunc(occ, func(x, y dupOccurrence) int {
+	// Files by name: input order.
+	a.dupFiles.rankNames()
+	rank := a.dupFiles.rank
+	// By id, then in input order. (A site given twice, as a replayed
+	// failure log may, is written in either occurrence: Written compares
+	// sites.)
+	slices.SortFunc(occ, func(x, y dupOccurrence) int {
 		return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.check, y.check),
-			cmp.Compare(names[x.file], names[y.file]), cmp.Compare(x.line, y.line))
+			cmp.Compare(rank[x.file], rank[y.file]), cmp.Compare(x.line, y.line))
 	})
 	clear(a.dups)
 	ids := make([][]dupOccurrence, 0, len(repeated)) // the duplicated ids' occurrences
@@ -158,9 +175,9 @@ func differing(occ []dupOccurrence) bool {
 // first occurrence comes first in input order (their Type/id is filled
 // in by nameExamples).
 func (a *Analysis) pickExamples(ids [][]dupOccurrence) {
-	names := a.dupFiles.names
+	rank := a.dupFiles.rank
 	slices.SortFunc(ids, func(x, y []dupOccurrence) int {
-		return cmp.Or(cmp.Compare(names[x[0].file], names[y[0].file]), cmp.Compare(x[0].line, y[0].line),
+		return cmp.Or(cmp.Compare(rank[x[0].file], rank[y[0].file]), cmp.Compare(x[0].line, y[0].line),
 			cmp.Compare(x[0].key, y[0].key))
 	})
 	a.exampleOf = map[uint64]int{}
@@ -171,6 +188,7 @@ func (a *Analysis) pickExamples(ids [][]dupOccurrence) {
 		}
 		ex.At = append(ex.At, a.site(occ[len(occ)-1]))
 		a.exampleOf[occ[0].key^occ[0].check] = len(a.Duplicates.Examples)
+		a.exampleKeys = append(a.exampleKeys, occ[0].key)
 		a.Duplicates.Examples = append(a.Duplicates.Examples, ex)
 	}
 }
@@ -182,9 +200,13 @@ func (a *Analysis) site(o dupOccurrence) string {
 // nameExamples reads the spill once more for the Type/id of the
 // examples: the occurrences kept only hashes of them.
 func (a *Analysis) nameExamples(ctx context.Context, sp *refSpill) error {
+	keys := make(map[uint64]bool, len(a.exampleOf)) // a few: in the CPU's cache
+	for _, ex := range a.exampleKeys {
+		keys[ex] = true
+	}
 	return sp.each(ctx, func(r *spilledResource) {
 		k := graph.KeyBytes(r.typ, r.id)
-		if !a.isDuplicate(k) {
+		if !keys[k] {
 			return
 		}
 		if i, ok := a.exampleOf[k^a.checkHash(r.typ, r.id)]; ok && a.Duplicates.Examples[i].Resource == "" {

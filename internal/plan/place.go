@@ -28,10 +28,11 @@ type Analysis struct {
 	placed placedFilter
 	// dups holds, by key, the ids that occur more than once: where each
 	// is written (see findDuplicates).
-	dups      map[uint64]dupAt
-	dupFiles  dupFiles
-	dupSeed   maphash.Seed
-	exampleOf map[uint64]int // key^check of each example -> its index in Duplicates.Examples
+	dups        map[uint64]dupAt
+	dupFiles    dupFiles
+	dupSeed     maphash.Seed
+	exampleOf   map[uint64]int // key^check of each example -> its index in Duplicates.Examples
+	exampleKeys []uint64       // the key of each example
 }
 
 // placedFilter is a bit per hash slot, set for the keys of resources not

@@ -10,22 +10,30 @@ import (
 	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
 )
 
+// mimicPlan plans, in data order, MIMIC-shaped data of the given number
+// of patients (about 200 resources each).
+func mimicPlan(tb testing.TB, patients int) *Plan {
+	tb.Helper()
+	dir := tb.TempDir()
+	if _, err := synth.Generate(context.Background(), dir, synth.Options{Patients: patients}); err != nil {
+		tb.Fatal(err)
+	}
+	files, err := source.Dir{Path: dir}.List(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := Build(context.Background(), files, Options{Order: OrderData})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
 // TestPlaceFilter: Place, which skips the index for keys its filter
 // clears, gives every resource of MIMIC-shaped data (waves and cycles
 // included) what a lookup in the index gives.
 func TestPlaceFilter(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := synth.Generate(context.Background(), dir, synth.Options{Patients: 40}); err != nil {
-		t.Fatal(err)
-	}
-	files, err := source.Dir{Path: dir}.List(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Build(context.Background(), files, Options{Order: OrderData})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mimicPlan(t, 40)
 	a := p.Analysis
 	if a.Cycles == 0 || a.Waves < 2 {
 		t.Fatalf("the data has %d cycles and %d waves: it tests too little", a.Cycles, a.Waves)
@@ -62,18 +70,7 @@ func TestPlaceFilter(t *testing.T) {
 // (placeKey). The filter pays when most resources are in wave 0 and the
 // index is too large for the CPU's caches.
 func BenchmarkPlace(b *testing.B) {
-	dir := b.TempDir()
-	if _, err := synth.Generate(context.Background(), dir, synth.Options{Patients: 5000}); err != nil {
-		b.Fatal(err)
-	}
-	files, err := source.Dir{Path: dir}.List(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := Build(context.Background(), files, Options{Order: OrderData})
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := mimicPlan(b, 5000)
 	var typs, ids []string
 	for _, st := range p.Steps {
 		for _, f := range st.Files {
