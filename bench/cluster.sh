@@ -8,7 +8,8 @@
 #   TESTBED_STATE_ROOT=/work/beds/cluster bench/cluster.sh   # an already running bed there
 #
 # Settings: PATIENTS (default 10, about 200 resources each), ROUNDS (default 2), C (-c,
-# default 8), DOWN=1 stops the bed at the end. Every run has ids of its own (no expunge).
+# default 8), DOWN=1 stops the bed at the end. Every run has ids of its own (no expunge);
+# WARMUP (default 3) unmeasured loads through each node warm the JVMs first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PATIENTS=${PATIENTS:-10} ROUNDS=${ROUNDS:-2} C=${C:-8}
@@ -42,6 +43,16 @@ pg_ticks() {
   echo $(( $(ticks $pm $kids) + ${14} + ${15} ))
 }
 
+# A fresh JVM is slow (its JIT compiles for minutes): WARMUP unmeasured loads through
+# each node alone first.
+for i in $(seq "${WARMUP:-3}"); do
+  for url in $n1 $n2; do
+    w=$(mktemp -d)
+    bench/out/fhirgen -o "$w" -patients "$PATIENTS" -seed $RANDOM -id-prefix "cbw$i$RANDOM" -q && rm -f "$w/manifest.json"
+    bench/out/minio-to-fhir upload -i "$w" --fhir-url "$url" -c "$C" -q --failure-log "$w/f.log" --checkpoint-dir "$w/ck" >/dev/null 2>&1 || true
+    rm -rf "$w"
+  done
+done
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 printf "round\tnodes\tresources\tseconds\trate/s\tHAPI ms/res\tPG ms/res\tclient us/res\tfailed\n"
 for round in $(seq "$ROUNDS"); do
