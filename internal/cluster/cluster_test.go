@@ -13,6 +13,15 @@ import (
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+)
+
+// A Cluster is what the uploader sends through, and it can say what
+// landed after a timeout, as a single client can.
+var (
+	_ transfer.Sender    = (*Cluster)(nil)
+	_ transfer.Versioner = (*Cluster)(nil)
+	_ Node               = (*fhir.Client)(nil)
 )
 
 // fakeNode is an httptest FHIR server that answers every batch entry with
