@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/cluster"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
@@ -287,11 +286,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	}
 	fmt.Fprintln(out, "=== HAPI FHIR Batch Uploader ===")
 	fmt.Fprintf(out, "Source: %s\nDestination: %s\nBatch Size: %d\n\n", cfg.src, destination(cfg.nodes), cfg.batchSize)
-	members := make([]cluster.Node, len(cfg.nodes))
-	for i, n := range cfg.nodes {
-		members[i] = n
-	}
-	cl := cluster.New(members)
+	cl := newCluster(cfg.nodes)
 
 	if cfg.insecure {
 		fmt.Fprintln(env.Stderr, "warning: --insecure-skip-verify: the server's certificate is NOT checked; anyone on the path can read and change the data and the credentials")
@@ -302,9 +297,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		return err
 	}
 	txFirst := decideTxFirst(cfg.txSemantics, info)
-	for _, n := range cfg.nodes {
-		n.SetTransactionFirst(txFirst.On)
-	}
+	setTransactionFirst(cfg.nodes, txFirst.On)
 	fmt.Fprintf(out, "%s\n\n", txFirstLine(txFirst))
 	if !info.IsR4() {
 		fmt.Fprintf(env.Stderr, "warning: the server speaks FHIR %s, not R4 (4.0.x); resources may be refused\n", orUnknown(info.FHIRVersion))

@@ -56,6 +56,22 @@ func newNodes(urls []string, cfg fhir.Config) ([]*fhir.Client, error) {
 	return out, nil
 }
 
+// newCluster is the sender over the nodes.
+func newCluster(nodes []*fhir.Client) *cluster.Cluster {
+	members := make([]cluster.Node, len(nodes))
+	for i, n := range nodes {
+		members[i] = n
+	}
+	return cluster.New(members)
+}
+
+// setTransactionFirst turns X-Transaction-Semantics on or off on every node.
+func setTransactionFirst(nodes []*fhir.Client, on bool) {
+	for _, n := range nodes {
+		n.SetTransactionFirst(on)
+	}
+}
+
 // destination names the nodes, without credentials.
 func destination(nodes []*fhir.Client) string {
 	names := make([]string, len(nodes))
