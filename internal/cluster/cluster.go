@@ -6,7 +6,8 @@
 //
 // Each Bundle goes to the healthy node with the lowest expected wait: its
 // latency per resource (a moving average of its answers) times one more
-// than the Bundles it has in flight. A node that stops answering is
+// than the Bundles it has in flight (and times one more than its failures
+// in a row, so that a retry goes elsewhere). A node that stops answering is
 // drained: a connection refused or reset takes it out at once, and the
 // Bundle that failed on it goes to another node straight away (a PUT is
 // idempotent, and a node that dropped the connection is not writing it any
@@ -194,7 +195,9 @@ func (c *Cluster) pick(ctx context.Context, tried map[*node]bool) *node {
 			w := math.Exp(-float64(now.Sub(nd.answered)) / float64(forget))
 			lat = avg + (nd.latency-avg)*w
 		}
-		score := lat * float64(nd.inflight+1)
+		// A node that failed lately counts as that much busier, so that
+		// the retry goes elsewhere.
+		score := lat * float64(nd.inflight+1) * float64(1+nd.failed)
 		if best == nil || score < bestScore || (score == bestScore && nd.inflight < best.inflight) {
 			best, bestScore = nd, score
 		}

@@ -264,3 +264,22 @@ func TestSlowOnceIsTriedAgain(t *testing.T) {
 		t.Fatalf("picked %s, want the slow node measured again once its estimate is old", nd.name)
 	}
 }
+
+// TestRetryAfter5xxGoesElsewhere: after a node answers 500, the next
+// request goes to the other node.
+func TestRetryAfter5xxGoesElsewhere(t *testing.T) {
+	bad, good := newFakeNode(t, 0), newFakeNode(t, 0)
+	bad.status.Store(500)
+	c := New([]Node{client(t, bad.srv.URL), client(t, good.srv.URL)})
+	if _, err := c.Post(t.Context(), oneEntry(), 1); err == nil {
+		t.Fatal("the first request, to the first node, did not fail")
+	}
+	for i := range 3 {
+		if _, err := c.Post(t.Context(), oneEntry(), 1); err != nil {
+			t.Fatalf("request %d: got %v, want the good node to take it", i+2, err)
+		}
+	}
+	if got := bad.posts.Load(); got != 1 {
+		t.Errorf("the failing node got %d requests, want 1", got)
+	}
+}
