@@ -283,3 +283,32 @@ func TestRetryAfter5xxGoesElsewhere(t *testing.T) {
 		t.Errorf("the failing node got %d requests, want 1", got)
 	}
 }
+
+// TestPostMovesABundleTheNodeDropped: a node that closes the connection
+// mid-request (as a killed JVM does) is drained, and the same Bundle
+// lands on the other node in the same call.
+func TestPostMovesABundleTheNodeDropped(t *testing.T) {
+	var dropped atomic.Int64
+	crash := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		dropped.Add(1)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		conn.Close()
+	}))
+	t.Cleanup(crash.Close)
+	live := newFakeNode(t, 0)
+	c := New([]Node{client(t, crash.URL), client(t, live.srv.URL)})
+	res, err := c.Post(t.Context(), oneEntry(), 1)
+	if err != nil || len(res) != 1 || res[0].Status != 201 {
+		t.Fatalf("got %v, %v, want the Bundle landed on the live node", res, err)
+	}
+	if dropped.Load() != 1 || live.posts.Load() != 1 {
+		t.Errorf("the dropping node got %d requests, the live one %d, want 1 and 1", dropped.Load(), live.posts.Load())
+	}
+	if st := c.Stats(); st[0].Up || st[0].Errors != 1 || st[0].Drained != 1 {
+		t.Errorf("the dropping node: got %+v, want drained with one error", st[0])
+	}
+}
