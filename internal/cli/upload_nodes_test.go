@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cluster"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
 )
 
@@ -167,5 +168,24 @@ func TestUploadOneGateOverNodes(t *testing.T) {
 	}
 	if perNode["a"] == 0 || perNode["b"] == 0 || perNode["a"]+perNode["b"] != 20 {
 		t.Errorf("got %v Bundles per node, want 20 over both", perNode)
+	}
+}
+
+// TestNodesIdentity: the checkpoint of a cluster does not depend on the
+// order of its nodes, and one node keeps the identity it always had.
+func TestNodesIdentity(t *testing.T) {
+	mk := func(urls ...string) []*fhir.Client {
+		nodes, err := newNodes(urls, fhir.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nodes
+	}
+	ab, ba := nodesIdentity(mk("http://a/fhir", "http://b/fhir")), nodesIdentity(mk("http://b/fhir", "http://a/fhir"))
+	if ab != ba {
+		t.Errorf("got %q and %q for the same nodes in two orders", ab, ba)
+	}
+	if got := nodesIdentity(mk("http://u:pw@a/fhir")); got != "http://a/fhir" {
+		t.Errorf("one node: got %q, want its base URL without credentials", got)
 	}
 }
