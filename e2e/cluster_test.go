@@ -359,3 +359,63 @@ func TestClusterRacesAreRetried(t *testing.T) {
 	t.Logf("%d retries over %d runs; the nodes logged %d unique-index races", retries, runs, races)
 	checkIdentical(t, server{base: bed.Nodes[1]}, dir)
 }
+
+// TestClusterResume: an upload through both nodes is interrupted, and run
+// again with the nodes in the other order: it resumes from the client's
+// checkpoint, whichever node confirmed a batch, and nothing is lost.
+func TestClusterResume(t *testing.T) {
+	bed := testbed.TwoNodes(t)
+	dir, m := mimicDataGzip(t, 10, synth.GzipNone)
+	ckpt, flog := t.TempDir(), filepath.Join(t.TempDir(), "failures.log")
+	upload := func(ctx context.Context, base string) (result, clusterReport) {
+		report := filepath.Join(t.TempDir(), "report.json")
+		var out, errb bytes.Buffer
+		code := cli.RunEnv(ctx, []string{"upload", "-i", dir, "-c", "4", "-s", "20",
+			"--failure-log", flog, "--checkpoint-dir", ckpt, "--report", report}, cli.Env{
+			Stdout: &out, Stderr: &errb,
+			Lookup: func(k string) (string, bool) {
+				if k == "FHIR_BASE_URL" {
+					return base, true
+				}
+				return "", false
+			},
+		})
+		var rep clusterReport
+		if data, err := os.ReadFile(report); err == nil {
+			must(t, json.Unmarshal(data, &rep))
+		}
+		return result{code: code, stdout: out.String(), stderr: errb.String()}, rep
+	}
+	limit, cancelAll := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancelAll()
+	ctx, interrupt := context.WithCancel(limit)
+	go func() {
+		defer interrupt()
+		for ctx.Err() == nil {
+			out, err := bed.SQL(ctx, `select count(*) from hfj_resource where left(fhir_id, length(:'p')) = :'p';`, "p="+m.Options.IDPrefix)
+			var n int
+			if err == nil {
+				fmt.Sscan(strings.TrimSpace(out), &n)
+			}
+			if n >= m.Resources/3 {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	r1, rep1 := upload(ctx, bed.Nodes[0]+","+bed.Nodes[1])
+	if r1.code != cli.ExitInterrupted || !rep1.Interrupted {
+		t.Fatalf("first run: exit %d, want %d (interrupted)\n%s\n%s", r1.code, cli.ExitInterrupted, r1.stdout, r1.stderr)
+	}
+	r2, rep2 := upload(limit, bed.Nodes[1]+","+bed.Nodes[0])
+	if r2.code != cli.ExitOK || !rep2.Resumed || rep2.Skipped == 0 || rep2.Failed != 0 || rep2.Landed() != m.Resources {
+		t.Fatalf("second run: exit %d, resumed %v, skipped %d, landed %d of %d, failed %d\n%s\n%s",
+			r2.code, rep2.Resumed, rep2.Skipped, rep2.Landed(), m.Resources, rep2.Failed, r2.stdout, r2.stderr)
+	}
+	if !strings.Contains(r2.stdout, "Resuming an interrupted upload") {
+		t.Errorf("the second run does not say it resumes:\n%s", r2.stdout)
+	}
+	checkFailureLogEmpty(t, flog)
+	checkIdentical(t, server{base: bed.Nodes[0]}, dir)
+	t.Logf("first run confirmed %d before the interrupt; nodes then %+v", rep1.Landed(), rep1.Nodes)
+}
