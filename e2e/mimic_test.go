@@ -29,9 +29,15 @@ import (
 // mimicData generates a MIMIC-shaped data set with ids of its own.
 func mimicData(t *testing.T, patients int) (string, synth.Manifest) {
 	t.Helper()
+	return mimicDataGzip(t, patients, synth.GzipSome)
+}
+
+// mimicDataGzip is mimicData with the files compressed as gz says.
+func mimicDataGzip(t *testing.T, patients int, gz synth.Gzip) (string, synth.Manifest) {
+	t.Helper()
 	dir := t.TempDir()
 	m, err := synth.Generate(context.Background(), dir, synth.Options{
-		Patients: patients, Seed: rand.Int64(), Gzip: synth.GzipSome, SplitParts: 2, IDPrefix: randomID(t),
+		Patients: patients, Seed: rand.Int64(), Gzip: gz, SplitParts: 2, IDPrefix: randomID(t),
 	})
 	must(t, err)
 	must(t, os.Remove(filepath.Join(dir, synth.ManifestName)))

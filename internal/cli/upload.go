@@ -38,8 +38,10 @@ Flags (the variable in brackets sets the same from .env or the environment):
                             [BATCH_REFS, default 10000]
   -c, --concurrency N       Bundles in flight at once, fixed [CONCURRENCY; default: adaptive,
                             found from the server's latency within 1..--max-concurrency]
-      --max-concurrency N   the most Bundles in flight when adaptive [MAX_CONCURRENCY, default 8]
-      --fhir-url URL        the FHIR server's base URL [FHIR_BASE_URL, default http://localhost:8080/fhir]
+      --max-concurrency N   the most Bundles in flight when adaptive [MAX_CONCURRENCY, default 8 per node]
+      --fhir-url URL[,URL]  the FHIR server's base URL; several, comma-separated, are nodes of one
+                            server (one database) that share the work [FHIR_BASE_URL,
+                            default http://localhost:8080/fhir]
       --failure-log FILE    where failed resources are written (default upload_failures.log)
       --retries N           tries per Bundle on network errors, 408, 429, 5xx (default 6)
       --timeout DURATION    the shortest wait for an answer (default 5m); a Bundle of
@@ -155,9 +157,9 @@ func (o *uploadOptions) bind(fs interface {
 // uploadConfig is everything an upload needs, validated.
 type uploadConfig struct {
 	uploadOptions
-	bytes  int // batchBytes, read
-	client *fhir.Client
-	src    source.Source
+	bytes int            // batchBytes, read
+	nodes []*fhir.Client // one per base URL of FHIR_BASE_URL
+	src   source.Source
 }
 
 func runUploadCmd(ctx context.Context, args []string, env Env) error {
@@ -194,6 +196,7 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if err := o.resolveLimits(s); err != nil {
 		return nil, err
 	}
+	maxSet := o.maxConcurrency != unset || strings.TrimSpace(s["MAX_CONCURRENCY"]) != ""
 	if err := o.resolveAdaptive(s); err != nil {
 		return nil, err
 	}
@@ -209,8 +212,15 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if o.fhirURL == "" {
 		o.fhirURL = s.str("FHIR_BASE_URL", defaultBaseURL)
 	}
-	if _, err := fhir.ParseBaseURL(o.fhirURL); err != nil {
-		return nil, usageErrorf("FHIR_BASE_URL: %v", err)
+	urls, err := splitNodes(o.fhirURL)
+	if err != nil {
+		return nil, err
+	}
+	if o.adaptive && !maxSet {
+		// HAPI's pool bounds each node (see defaultMaxConcurrency); the
+		// nodes have a pool each.
+		o.maxConcurrency = min(64, defaultMaxConcurrency*len(urls))
+		o.concurrency = o.maxConcurrency
 	}
 	auth, err := fhirAuth(s)
 	if err != nil {
@@ -220,9 +230,9 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := fhir.New(fhir.Config{BaseURL: o.fhirURL, Auth: auth, Timeout: o.timeout, GzipRequests: o.gzip, TLS: tlsConf, UserAgent: "minio-to-fhir/" + Version})
+	nodes, err := newNodes(urls, fhir.Config{Auth: auth, Timeout: o.timeout, GzipRequests: o.gzip, TLS: tlsConf, UserAgent: "minio-to-fhir/" + Version})
 	if err != nil {
-		return nil, usageErrorf("FHIR_BASE_URL: %v", err)
+		return nil, err
 	}
 	src, err := inputSource(o.input, s)
 	if err != nil {
@@ -232,7 +242,7 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 		return nil, usageErrorf("--input %s is the failure log this run would write: give another --failure-log", o.input)
 	}
 	bytes, _ := parseSize(o.batchBytes) // checked by resolveLimits
-	return &uploadConfig{uploadOptions: o, bytes: bytes, client: client, src: src}, nil
+	return &uploadConfig{uploadOptions: o, bytes: bytes, nodes: nodes, src: src}, nil
 }
 
 // fhirAuth picks the server credentials from the settings.
@@ -275,20 +285,19 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		logger = slog.New(slog.NewTextHandler(env.Stderr, nil))
 	}
 	fmt.Fprintln(out, "=== HAPI FHIR Batch Uploader ===")
-	fmt.Fprintf(out, "Source: %s\nDestination: %s\nBatch Size: %d\n\n", cfg.src, cfg.client.BaseURL(), cfg.batchSize)
+	fmt.Fprintf(out, "Source: %s\nDestination: %s\nBatch Size: %d\n\n", cfg.src, destination(cfg.nodes), cfg.batchSize)
+	cl := newCluster(cfg.nodes)
 
 	if cfg.insecure {
 		fmt.Fprintln(env.Stderr, "warning: --insecure-skip-verify: the server's certificate is NOT checked; anyone on the path can read and change the data and the credentials")
 	}
 	fmt.Fprint(out, "Testing FHIR server... ")
-	info, err := cfg.client.CheckServer(ctx)
+	info, err := checkNodes(ctx, out, env.Stderr, cl)
 	if err != nil {
-		fmt.Fprintln(out, "✗")
 		return err
 	}
-	fmt.Fprintf(out, "✓ (%s, FHIR %s)\n", orUnknown(info.Software), orUnknown(info.FHIRVersion))
 	txFirst := decideTxFirst(cfg.txSemantics, info)
-	cfg.client.SetTransactionFirst(txFirst.On)
+	setTransactionFirst(cfg.nodes, txFirst.On)
 	fmt.Fprintf(out, "%s\n\n", txFirstLine(txFirst))
 	if !info.IsR4() {
 		fmt.Fprintf(env.Stderr, "warning: the server speaks FHIR %s, not R4 (4.0.x); resources may be refused\n", orUnknown(info.FHIRVersion))
@@ -306,7 +315,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	if err != nil {
 		return err
 	}
-	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: cfg.order, BaseURL: cfg.client.BaseURL()})
+	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: cfg.order, BaseURL: cl.BaseURL()})
 	if err != nil {
 		return err
 	}
@@ -325,11 +334,11 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	}
 	printPlan(out, p)
 	if p.Analysis != nil {
-		if err := reportDangling(ctx, out, env.Stderr, cfg.client, p.Analysis.Stats); err != nil {
+		if err := reportDangling(ctx, out, env.Stderr, cl, p.Analysis.Stats); err != nil {
 			return err
 		}
 	}
-	ckpt := filepath.Join(cfg.ckptDir, transfer.Identity(p, cfg.order, cfg.batchSize, cfg.client.BaseURL(), cfg.bytes, cfg.batchRefs)+".ckpt")
+	ckpt := filepath.Join(cfg.ckptDir, transfer.Identity(p, cfg.order, cfg.batchSize, nodesIdentity(cfg.nodes), cfg.bytes, cfg.batchRefs)+".ckpt")
 	if cfg.fresh {
 		if err := os.Remove(ckpt); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("remove checkpoint: %w", err)
@@ -354,7 +363,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	case env.IsTerminal(env.Stdout):
 		rep = progress.NewTerminal(out, env.Stderr, p.Lines())
 	}
-	up := transfer.New(cfg.client, transfer.Options{
+	up := transfer.New(cl, transfer.Options{
 		BatchSize:   cfg.batchSize,
 		BatchBytes:  cfg.bytes,
 		BatchRefs:   cfg.batchRefs,
@@ -374,7 +383,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	for _, f := range p.Skipped {
 		sum.FileProblems = append(sum.FileProblems, transfer.FileProblem{File: f.Name, Err: f.Err.Error()})
 	}
-	if err := writeSummary(env.Stdout, out, cfg, sum); err != nil {
+	if err := writeSummary(env.Stdout, out, cfg, uploadJSON{Summary: sum, Nodes: cl.Stats()}); err != nil {
 		return err
 	}
 	switch {

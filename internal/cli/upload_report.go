@@ -9,10 +9,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
 )
 
 // printPlan shows the files found and the steps.
@@ -82,7 +80,7 @@ func printDuplicates(w io.Writer, d plan.Duplicates) {
 // reportDangling asks the server about references to resources that are
 // not in the data, and warns of those it does not have either: they will
 // fail on a server that enforces referential integrity.
-func reportDangling(ctx context.Context, out, errw io.Writer, c *fhir.Client, a plan.Stats) error {
+func reportDangling(ctx context.Context, out, errw io.Writer, c existing, a plan.Stats) error {
 	if a.DanglingTotal == 0 {
 		return nil
 	}
@@ -130,11 +128,18 @@ func reportDangling(ctx context.Context, out, errw io.Writer, c *fhir.Client, a 
 	return nil
 }
 
+// existing is what reportDangling asks the server: *fhir.Client and
+// *cluster.Cluster answer it.
+type existing interface {
+	Existing(ctx context.Context, typ string, ids []string) (map[string]bool, error)
+}
+
 // writeSummary prints the summary for people on out, or as JSON on stdout
 // with --json, and writes --report.
-func writeSummary(stdout, out io.Writer, cfg *uploadConfig, sum *transfer.Summary) error {
+func writeSummary(stdout, out io.Writer, cfg *uploadConfig, all uploadJSON) error {
+	sum := all.Summary
 	if cfg.report != "" {
-		b, _ := json.MarshalIndent(sum, "", "  ")
+		b, _ := json.MarshalIndent(all, "", "  ")
 		if err := os.WriteFile(cfg.report, append(b, '\n'), 0o644); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
@@ -142,7 +147,7 @@ func writeSummary(stdout, out io.Writer, cfg *uploadConfig, sum *transfer.Summar
 	if cfg.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		return enc.Encode(all)
 	}
 	w := out
 	if cfg.quiet {
@@ -178,6 +183,7 @@ func writeSummary(stdout, out io.Writer, cfg *uploadConfig, sum *transfer.Summar
 	}
 	fmt.Fprintf(w, "Retries: %s\n", progress.Thousands(sum.Retries))
 	printAdaptive(w, sum)
+	printNodes(w, all.Nodes)
 	rate := 0.0
 	if sum.Seconds > 0 {
 		rate = float64(sum.Read) / sum.Seconds

@@ -37,13 +37,15 @@ func (e *StatusError) Error() string {
 	return msg
 }
 
-// Retryable reports whether sending the same request again may succeed.
+// Retryable reports whether sending the same request again may succeed:
+// 408, 429 and 5xx, and a conflict with a concurrent write (409, or
+// Conflict's words: a transaction that lost a race on a cluster).
 func (e *StatusError) Retryable() bool {
 	switch e.Code {
-	case 408, 429, 500, 502, 503, 504:
+	case 408, 409, 429, 500, 502, 503, 504:
 		return true
 	}
-	return false
+	return e.Outcome != nil && Conflict(e.Outcome.String())
 }
 
 // Wait returns how long the server asked to wait (Retry-After).

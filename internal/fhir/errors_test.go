@@ -138,14 +138,15 @@ func TestStatusError(t *testing.T) {
 }
 
 func TestStatusErrorRetryable(t *testing.T) {
-	// The codes worth sending again; other 4xx are the request's fault.
+	// The codes worth sending again (409: a race with a concurrent write,
+	// as on a cluster); other 4xx are the request's fault.
 	tests := []struct {
 		code int
 		want bool
 	}{
-		{408, true}, {429, true}, {502, true}, {503, true}, {504, true},
+		{408, true}, {409, true}, {429, true}, {502, true}, {503, true}, {504, true},
 		{400, false}, {401, false}, {403, false}, {404, false}, {405, false},
-		{409, false}, {410, false}, {412, false}, {413, false}, {415, false}, {422, false},
+		{410, false}, {412, false}, {413, false}, {415, false}, {422, false},
 	}
 	for _, tt := range tests {
 		t.Run(http.StatusText(tt.code), func(t *testing.T) {

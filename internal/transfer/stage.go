@@ -187,8 +187,10 @@ func (u *Uploader) send(ctx context.Context, b *batch) answer {
 }
 
 // entryRetries is how often entries that failed for a passing reason are
-// sent again.
-const entryRetries = 2
+// sent again, with the policy's backoff (0.5 s, 1 s, 2 s, 4 s, 8 s by
+// default): on a cluster two nodes writing one id at once keep losing
+// races for a while.
+const entryRetries = 5
 
 // retryEntries sends again, in a batch of their own, the entries that
 // failed for a reason that may pass: a conflict with a concurrent write of
@@ -199,8 +201,7 @@ func (u *Uploader) retryEntries(ctx context.Context, b *batch, results []fhir.En
 	for attempt := 1; attempt <= entryRetries; attempt++ {
 		var again []int
 		for i, r := range results {
-			switch r.Status {
-			case 409, 429, 500, 502, 503, 504:
+			if r.Result == fhir.Failed && fhir.Transient(r.Status, r.Outcome) {
 				again = append(again, i)
 			}
 		}
