@@ -33,7 +33,8 @@ Flags (the variable in brackets sets the same from .env or the environment):
   -i, --input PATH          folder, file or s3://bucket/prefix to compare [TMP_DIR, default /tmp/fhir-upload]
   -s, --batch-size N        ids per search (default 50)
   -c, --concurrency N       searches in flight at once (default 4)
-      --fhir-url URL        the FHIR server's base URL [FHIR_BASE_URL, default http://localhost:8080/fhir]
+      --fhir-url URL[,URL]  the FHIR server's base URL; of several nodes of one server, the first is
+                            read [FHIR_BASE_URL, default http://localhost:8080/fhir]
       --examples N          missing and differing resources named (default 20)
       --retries N           tries per search on network errors, 408, 429, 5xx (default 6)
       --timeout DURATION    per request (default 5m)
@@ -131,6 +132,13 @@ func (o *verifyOptions) resolve(env Env) (*fhir.Client, source.Source, error) {
 	if o.fhirURL == "" {
 		o.fhirURL = s.str("FHIR_BASE_URL", defaultBaseURL)
 	}
+	// The nodes of a cluster share one database: verify reads from the
+	// first; the list is checked as upload checks it.
+	nodes, err := splitNodes(o.fhirURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	o.fhirURL = nodes[0]
 	auth, err := fhirAuth(s)
 	if err != nil {
 		return nil, nil, err

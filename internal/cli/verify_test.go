@@ -133,6 +133,12 @@ func TestVerifyCompleteAndJSON(t *testing.T) {
 	if code != ExitOK || !rep.Complete || rep.Total.Input != 2 || rep.Total.Found != 2 || len(rep.Types) != 1 {
 		t.Errorf("--json: got exit %d, %+v", code, rep)
 	}
+	// The nodes of a cluster share one database: the first one is read
+	// (the second here is a closed port).
+	code, stdout, stderr := runVerifyCLI(t, srv.URL+"/fhir,http://127.0.0.1:1/fhir", "-i", dir, "-q")
+	if !strings.HasPrefix(stdout, "Result: complete") || code != ExitOK {
+		t.Errorf("two nodes: got exit %d, %q %q; want 0, complete", code, stdout, stderr)
+	}
 }
 
 func TestVerifyUsageAndErrors(t *testing.T) {
@@ -148,6 +154,7 @@ func TestVerifyUsageAndErrors(t *testing.T) {
 		{"concurrency", "http://127.0.0.1:1/fhir", []string{"-i", dir, "-c", "100"}, ExitUsage, "--concurrency 100 is out of range"},
 		{"unknown flag", "http://127.0.0.1:1/fhir", []string{"--order", "data"}, ExitUsage, "flag provided but not defined"},
 		{"bad base", "ftp://x", []string{"-i", dir}, ExitUsage, "FHIR_BASE_URL"},
+		{"a node twice", "http://127.0.0.1:1/fhir,http://127.0.0.1:1/fhir", []string{"-i", dir}, ExitUsage, "is given twice"},
 		{"no server", "http://127.0.0.1:1/fhir", []string{"-i", dir}, ExitFatal, "hint: is a FHIR server running"},
 		{"no input", "", []string{"-i", filepath.Join(dir, "nothing")}, ExitFatal, "nothing"},
 	}
