@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -81,28 +80,20 @@ Exit codes: 0 everything landed, 3 finished with failed resources, 1 error,
 const unset = -1 << 31
 
 type uploadOptions struct {
-	input       string
+	serverFlags
 	batchSize   int
 	batchBytes  string
 	batchRefs   int
 	timeoutMax  time.Duration
 	concurrency int
-	fhirURL     string
 	failureLog  string
-	retries     int
-	timeout     time.Duration
-	caCert      string
-	insecure    bool
 	gzip        bool
 	txSemantics txMode
 	order       string
 	ckptDir     string
 	fresh       bool
 	dryRun      bool
-	json        bool
 	report      string
-	envFile     string
-	quiet       bool
 	verbose     bool
 
 	// maxConcurrency bounds an adaptive concurrency; adaptive is set when
@@ -111,16 +102,8 @@ type uploadOptions struct {
 	adaptive       bool
 }
 
-func (o *uploadOptions) bind(fs interface {
-	StringVar(*string, string, string, string)
-	IntVar(*int, string, int, string)
-	BoolVar(*bool, string, bool, string)
-	DurationVar(*time.Duration, string, time.Duration, string)
-	Var(flag.Value, string, string)
-}) {
-	for _, n := range []string{"input", "i"} {
-		fs.StringVar(&o.input, n, "", "")
-	}
+func (o *uploadOptions) bind(fs flagBinder) {
+	o.serverFlags.bind(fs)
 	for _, n := range []string{"batch-size", "s"} {
 		fs.IntVar(&o.batchSize, n, unset, "")
 	}
@@ -130,12 +113,7 @@ func (o *uploadOptions) bind(fs interface {
 	for _, n := range []string{"concurrency", "c"} {
 		fs.IntVar(&o.concurrency, n, unset, "")
 	}
-	fs.StringVar(&o.fhirURL, "fhir-url", "", "")
 	fs.StringVar(&o.failureLog, "failure-log", "upload_failures.log", "")
-	fs.IntVar(&o.retries, "retries", 6, "")
-	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "")
-	fs.StringVar(&o.caCert, "ca-cert", "", "")
-	fs.BoolVar(&o.insecure, "insecure-skip-verify", false, "")
 	fs.BoolVar(&o.gzip, "gzip", false, "")
 	fs.Var(&o.txSemantics, "tx-semantics", "")
 	fs.IntVar(&o.maxConcurrency, "max-concurrency", unset, "")
@@ -143,12 +121,7 @@ func (o *uploadOptions) bind(fs interface {
 	fs.StringVar(&o.ckptDir, "checkpoint-dir", "", "")
 	fs.BoolVar(&o.fresh, "fresh", false, "")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
-	fs.BoolVar(&o.json, "json", false, "")
 	fs.StringVar(&o.report, "report", "", "")
-	fs.StringVar(&o.envFile, "env-file", "", "")
-	for _, n := range []string{"quiet", "q"} {
-		fs.BoolVar(&o.quiet, n, false, "")
-	}
 	for _, n := range []string{"verbose", "v"} {
 		fs.BoolVar(&o.verbose, n, false, "")
 	}

@@ -53,46 +53,21 @@ Exit codes: 0 every resource is on the server with the same content,
 `
 
 type verifyOptions struct {
-	input       string
+	serverFlags
 	batchSize   int
 	concurrency int
-	fhirURL     string
 	examples    int
-	retries     int
-	timeout     time.Duration
-	caCert      string
-	insecure    bool
-	json        bool
-	envFile     string
-	quiet       bool
 }
 
-func (o *verifyOptions) bind(fs interface {
-	StringVar(*string, string, string, string)
-	IntVar(*int, string, int, string)
-	BoolVar(*bool, string, bool, string)
-	DurationVar(*time.Duration, string, time.Duration, string)
-}) {
-	for _, n := range []string{"input", "i"} {
-		fs.StringVar(&o.input, n, "", "")
-	}
+func (o *verifyOptions) bind(fs flagBinder) {
+	o.serverFlags.bind(fs)
 	for _, n := range []string{"batch-size", "s"} {
 		fs.IntVar(&o.batchSize, n, 50, "")
 	}
 	for _, n := range []string{"concurrency", "c"} {
 		fs.IntVar(&o.concurrency, n, 4, "")
 	}
-	fs.StringVar(&o.fhirURL, "fhir-url", "", "")
 	fs.IntVar(&o.examples, "examples", 20, "")
-	fs.IntVar(&o.retries, "retries", 6, "")
-	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "")
-	fs.StringVar(&o.caCert, "ca-cert", "", "")
-	fs.BoolVar(&o.insecure, "insecure-skip-verify", false, "")
-	fs.BoolVar(&o.json, "json", false, "")
-	fs.StringVar(&o.envFile, "env-file", "", "")
-	for _, n := range []string{"quiet", "q"} {
-		fs.BoolVar(&o.quiet, n, false, "")
-	}
 }
 
 func runVerifyCmd(ctx context.Context, args []string, env Env) error {

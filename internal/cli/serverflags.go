@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"flag"
+	"time"
+)
+
+// flagBinder is what the commands bind their flags on: a *flag.FlagSet,
+// or a recorder of the flag names in tests.
+type flagBinder interface {
+	StringVar(*string, string, string, string)
+	IntVar(*int, string, int, string)
+	BoolVar(*bool, string, bool, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+	Var(flag.Value, string, string)
+}
+
+// serverFlags are the flags of the commands that read an input and talk
+// to the FHIR server (upload, verify): the same names, meanings and
+// defaults in both.
+type serverFlags struct {
+	input    string
+	fhirURL  string
+	retries  int
+	timeout  time.Duration
+	caCert   string
+	insecure bool
+	json     bool
+	envFile  string
+	quiet    bool
+}
+
+func (c *serverFlags) bind(fs flagBinder) {
+	for _, n := range []string{"input", "i"} {
+		fs.StringVar(&c.input, n, "", "")
+	}
+	fs.StringVar(&c.fhirURL, "fhir-url", "", "")
+	fs.IntVar(&c.retries, "retries", 6, "")
+	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "")
+	fs.StringVar(&c.caCert, "ca-cert", "", "")
+	fs.BoolVar(&c.insecure, "insecure-skip-verify", false, "")
+	fs.BoolVar(&c.json, "json", false, "")
+	fs.StringVar(&c.envFile, "env-file", "", "")
+	for _, n := range []string{"quiet", "q"} {
+		fs.BoolVar(&c.quiet, n, false, "")
+	}
+}
