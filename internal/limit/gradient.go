@@ -27,9 +27,14 @@ import "math"
 // from Initial, and a base that went stale (the server slowed down as it
 // filled) makes the limit fall to where it is measured again.
 //
-// The limit grows by at most one per request that found it full (no
-// growth while fewer requests are offered than it admits), shrinks
-// smoothly, and halves when the server is overloaded.
+// From the start, until the latency first rises beyond Tolerance or the
+// server is overloaded, the limit grows by one per answer to a request
+// admitted while the limit was at least half full: it doubles per round
+// trip, as TCP's slow start does, so that a short upload does not spend
+// its first seconds below the server's knee. From then on it grows by at
+// most one per request that found it full (no growth while fewer requests
+// are offered than it admits), shrinks smoothly, and halves when the
+// server is overloaded.
 type Gradient struct {
 	cfg   GradientConfig
 	limit float64
@@ -38,7 +43,9 @@ type Gradient struct {
 	// against it, so that a small Bundle (its fixed cost spread over few
 	// entries) barely moves the averages.
 	largest int
-	t       tally
+	// rising is the slow start: true until the first sign of queueing.
+	rising bool
+	t      tally
 }
 
 // GradientConfig tunes a Gradient. Zero values take the defaults.
@@ -81,7 +88,7 @@ func NewGradient(cfg GradientConfig) *Gradient {
 	if cfg.Alpha <= 0 || cfg.Alpha > 1 {
 		cfg.Alpha = 0.3
 	}
-	return &Gradient{cfg: cfg, limit: float64(cfg.Initial), ema: make([]float64, cfg.Max+1), t: newTally(cfg.Max)}
+	return &Gradient{cfg: cfg, limit: float64(cfg.Initial), rising: true, ema: make([]float64, cfg.Max+1), t: newTally(cfg.Max)}
 }
 
 // Limit is the number of requests admitted at once now.
@@ -96,6 +103,7 @@ func (g *Gradient) Observe(s Sample) {
 		g.t.add(cur, s.Resources)
 	}
 	if s.Overloaded {
+		g.rising = false
 		g.set(g.limit / 2)
 		return
 	}
@@ -117,6 +125,15 @@ func (g *Gradient) Observe(s Sample) {
 		}
 	}
 	gradient := max(0.5, min(1, g.cfg.Tolerance*base/g.ema[level]))
+	if g.rising {
+		if gradient >= 1 {
+			if 2*level >= cur {
+				g.set(g.limit + 1)
+			}
+			return
+		}
+		g.rising = false
+	}
 	target := (g.limit + g.cfg.Queue) * gradient
 	switch {
 	case target <= g.limit:

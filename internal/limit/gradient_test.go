@@ -45,9 +45,10 @@ func (q *queue) Pop() any {
 
 // simResult is what a simulated run saw.
 type simResult struct {
-	limits   []int         // the limit after each answer
-	resRate  float64       // resources per second over the second half
-	clock    time.Duration // simulated time at the end
+	limits   []int           // the limit after each answer
+	times    []time.Duration // the simulated time of each answer
+	resRate  float64         // resources per second over the second half
+	clock    time.Duration   // simulated time at the end
 	maxInFly int
 }
 
@@ -75,6 +76,7 @@ func simulate(l Limiter, answers int, srv func(i int) server, size func(*rand.Ra
 		now = p.done
 		l.Observe(Sample{RTT: p.done - p.start, Resources: p.n, InFlight: p.inFlight})
 		r.limits = append(r.limits, l.Limit())
+		r.times = append(r.times, now)
 		if i == answers/2 {
 			half = now
 		}
@@ -249,5 +251,42 @@ func TestAIMD(t *testing.T) {
 	s := a.Stats()
 	if s.Adaptive || s.Min != 4 || s.Max != 4 || s.Lowest != 1 || s.Highest != 4 || s.Final != 4 || s.Settled != 2 {
 		t.Errorf("stats %+v", s)
+	}
+}
+
+// TestGradientRisesFastAtTheStart: from a limit of 1, the slow start
+// reaches the knee within a few round trips (one answer each at first,
+// then more per round trip), where growing by one per round trip would
+// spend the first seconds of a short upload below it; past the knee it
+// settles as before.
+func TestGradientRisesFastAtTheStart(t *testing.T) {
+	tests := []struct {
+		knee, max int
+		within    time.Duration // simulated time to first reach the knee
+	}{
+		{2, 8, 250 * time.Millisecond},
+		{4, 8, 350 * time.Millisecond},
+		{8, 16, 450 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		srv := server{workers: float64(tt.knee), cost: time.Millisecond, noise: 0.1} // 100 ms per Bundle
+		g := NewGradient(GradientConfig{Max: tt.max})
+		r := simulate(g, 1000, steady(srv), fixed(100), 3)
+		reached := -1
+		for i, l := range r.limits {
+			if l >= tt.knee {
+				reached = i
+				break
+			}
+		}
+		if reached < 0 {
+			t.Fatalf("knee %d: never reached (limits %v)", tt.knee, r.limits[:20])
+		}
+		if at := r.times[reached]; at > tt.within {
+			t.Errorf("knee %d: reached after %d answers at %v, want within %v (limits %v)", tt.knee, reached+1, at, tt.within, r.limits[:reached+1])
+		}
+		if st := g.Stats(); st.Settled < tt.knee || st.Settled > tt.knee+2 {
+			t.Errorf("knee %d: settled at %d, want %d..%d", tt.knee, st.Settled, tt.knee, tt.knee+2)
+		}
 	}
 }

@@ -20,7 +20,17 @@ func TestGridTable(t *testing.T) {
 		fast:   {gridRun(1000, 1.25, nil), gridRun(1000, 1.25, nil)}, // 800
 		slow:   {gridRun(1000, 4, nil), gridRun(1000, 4, nil)},       // 250
 		broken: {gridRun(1000, 0.1, nil), gridRun(1000, 0.1, errors.New("3 failed"))},
-	}}
+	}, Confirm: map[gridPoint][]hapiRun{
+		def:  {gridRun(1000, 1.0, nil), gridRun(1000, 1.25, nil)}, // 1000 and 800: mean 900
+		fast: {gridRun(1000, 1.0, nil), gridRun(1000, 1.0, nil)},  // 1000
+		slow: {gridRun(1000, 0.5, nil), gridRun(1000, 0.5, errors.New("1 failed"))},
+	}, Warmup: []float64{400, 700, 760}}
+	if got := g.top(3); len(got) != 2 || got[0] != fast || got[1] != slow {
+		t.Errorf("top(3) = %v, want [%v %v] (no defaults, no failed points)", got, fast, slow)
+	}
+	if bp, d, b := g.confirmed(); bp != fast || d != 900 || b != 1000 {
+		t.Errorf("confirmed = %v %v %v, want %v 900 1000", bp, d, b, fast)
+	}
 	if got := g.rate(def); got != 750 {
 		t.Errorf("rate(defaults) = %v, want 750", got)
 	}
@@ -31,12 +41,14 @@ func TestGridTable(t *testing.T) {
 	if bp != fast || br != 800 {
 		t.Errorf("best = %v %v, want %v 800 (the defaults and failed points never win)", bp, br, fast)
 	}
-	if got := g.failures(); got != 1 {
-		t.Errorf("failures = %d, want 1", got)
+	if got := g.failures(); got != 2 {
+		t.Errorf("failures = %d, want 2 (one in the rounds, one in the confirmation)", got)
 	}
 	var w strings.Builder
 	writeGrid(&w, []*gridTable{g})
-	for _, want := range []string{"### PostgreSQL, MIMIC-shaped", "ratio **94%**", "best point -c 4 -s 200 tx-first: 800", "runs with failures: 1", "**800**", "✗"} {
+	for _, want := range []string{"### PostgreSQL, MIMIC-shaped", "ratio 94%", "best point -c 4 -s 200 tx-first: 800",
+		"Confirmation: defaults 900 resources/s; best point -c 4 -s 200 tx-first: 1,000 resources/s; ratio **90%**",
+		"lie 0% apart", "Warm-up: 400, 700, 760 resources/s", "Runs with failures: 2", "**800**", "✗"} {
 		if !strings.Contains(w.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, w.String())
 		}
