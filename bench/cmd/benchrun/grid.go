@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,13 +39,15 @@ const (
 	gridConfirmRounds = 3
 )
 
-// A fresh JVM is slow, and each data set fills HAPI's caches anew: every
-// table starts with warm-up loads of its data set until two in a row agree
-// within gridWarmAgree, at least gridWarmMin and at most gridWarmMax.
+// A fresh JVM is slow, and each data set fills HAPI's caches anew; the JIT
+// keeps a fresh HAPI getting faster for ten loads or so, a few percent each.
+// So every table starts with warm-up loads of its data set until a load is
+// no faster than the fastest before it by more than gridWarmGain, at least
+// gridWarmMin and at most gridWarmMax of them.
 const (
-	gridWarmMin   = 4
-	gridWarmMax   = 12
-	gridWarmAgree = 0.05
+	gridWarmMin  = 6
+	gridWarmMax  = 16
+	gridWarmGain = 0.03
 )
 
 // gridPoint is one setting; the zero value with Defaults set is the tool
@@ -263,7 +266,7 @@ func gridOne(ctx context.Context, r runner, b *bed, url, db string, d gridData, 
 			return t, err
 		}
 		t.Warmup = append(t.Warmup, run.Rate())
-		if n := len(t.Warmup); n >= gridWarmMin && math.Abs(t.Warmup[n-1]-t.Warmup[n-2]) <= gridWarmAgree*t.Warmup[n-2] {
+		if n := len(t.Warmup); n >= gridWarmMin && t.Warmup[n-1] <= (1+gridWarmGain)*slices.Max(t.Warmup[:n-1]) {
 			break
 		}
 	}
@@ -301,8 +304,8 @@ func writeGrid(w *strings.Builder, tables []*gridTable) {
 		return
 	}
 	fmt.Fprintf(w, "## Defaults against the grid (HAPI on H2 and on PostgreSQL)\n\n")
-	fmt.Fprintf(w, "Each point loaded %d times, the points shuffled anew in each round, each run into a server emptied by `$expunge`, after warm-up loads until two in a row agree within %.0f%%; resources/s is the mean of the rounds (a point with a failed run shows ✗). Then the defaults and the %d best points are loaded again, interleaved, %d times each: the best point is chosen on the rounds and compared on fresh runs, so that the noise that made it win does not count against the defaults.\n\n",
-		gridRounds, 100*gridWarmAgree, gridConfirmTop, gridConfirmRounds)
+	fmt.Fprintf(w, "Each point loaded %d times, the points shuffled anew in each round, each run into a server emptied by `$expunge`, after warm-up loads until one is no more than %.0f%% faster than the fastest before it; resources/s is the mean of the rounds (a point with a failed run shows ✗). Then the defaults and the %d best points are loaded again, interleaved, %d times each: the best point is chosen on the rounds and compared on fresh runs, so that the noise that made it win does not count against the defaults.\n\n",
+		gridRounds, 100*gridWarmGain, gridConfirmTop, gridConfirmRounds)
 	for _, t := range tables {
 		bp, br := t.best()
 		dr := t.rate(gridPoint{Defaults: true})
