@@ -105,22 +105,41 @@ func reportDangling(ctx context.Context, out, errw io.Writer, c existing, a plan
 			onServer[t+"/"+id] = true
 		}
 	}
-	shown := 0
+	// One warning per missing resource, at its first reference, however
+	// many refer to it.
+	type missing struct {
+		first plan.Dangling
+		more  int
+	}
+	var order []*missing
+	byTarget := map[string]*missing{}
+	refs := 0
 	for _, d := range a.Dangling {
 		if onServer[d.To] {
 			continue
 		}
-		if shown < progress.MaxWarnings {
-			fmt.Fprintf(errw, "warning: %s: line %d: %s refers to %s, which is neither in the data nor on the server\n", d.File, d.Line, d.From, d.To)
+		refs++
+		if m, ok := byTarget[d.To]; ok {
+			m.more++
+			continue
 		}
-		shown++
+		m := &missing{first: d}
+		byTarget[d.To] = m
+		order = append(order, m)
 	}
-	switch {
-	case shown > progress.MaxWarnings:
-		fmt.Fprintf(errw, "warning: %s more references to missing resources are not shown\n", progress.Thousands(shown-progress.MaxWarnings))
+	for _, m := range order[:min(len(order), progress.MaxWarnings)] {
+		d, more := m.first, ""
+		if m.more > 0 {
+			more = fmt.Sprintf(" (and %s more references to it)", progress.Thousands(m.more))
+		}
+		fmt.Fprintf(errw, "warning: %s: line %d: %s refers to %s, which is neither in the data nor on the server%s\n", d.File, d.Line, d.From, d.To, more)
 	}
-	if shown > 0 {
-		fmt.Fprintf(out, "Missing references: %s point at resources neither in the data nor on the server; those resources will fail\n\n", progress.Thousands(shown))
+	if len(order) > progress.MaxWarnings {
+		fmt.Fprintf(errw, "warning: %s more missing resources are not shown\n", progress.Thousands(len(order)-progress.MaxWarnings))
+	}
+	if refs > 0 {
+		fmt.Fprintf(out, "Missing references: %s point at %s resources neither in the data nor on the server; the resources holding them will fail\n\n",
+			progress.Thousands(refs), progress.Thousands(len(order)))
 	}
 	if extra := a.DanglingTotal - len(a.Dangling); extra > 0 {
 		fmt.Fprintf(out, "Not checked: %s further references to resources not in the data\n\n", progress.Thousands(extra))

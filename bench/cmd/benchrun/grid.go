@@ -45,8 +45,8 @@ const (
 // no faster than the fastest before it by more than gridWarmGain, at least
 // gridWarmMin and at most gridWarmMax of them.
 const (
-	gridWarmMin  = 6
-	gridWarmMax  = 16
+	gridWarmMin  = 10
+	gridWarmMax  = 20
 	gridWarmGain = 0.03
 )
 
