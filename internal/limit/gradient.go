@@ -1,6 +1,9 @@
 package limit
 
-import "math"
+import (
+	"math"
+	"time"
+)
 
 // Gradient finds the number of requests in flight that gives the most
 // throughput without raising latency, after Netflix's gradient limiter
@@ -18,14 +21,21 @@ import "math"
 // base that went stale pull the limit all the way down to where the base
 // is measured again, instead of holding it at Queue's height.)
 //
-// Latency is measured per resource (a Bundle's time over its entries), as
-// Bundles differ in size, and smoothed per number of requests in flight (an
-// exponential moving average for each level, larger Bundles weighing
-// more). The current latency is that of the level a request was admitted
-// at; the base is the lowest of the levels at or below it. Because each
-// level keeps its own average, the base is measured as the limit climbs
-// from Initial, and a base that went stale (the server slowed down as it
-// filled) makes the limit fall to where it is measured again.
+// Latency is measured per resource, as Bundles differ in size, and
+// smoothed per number of requests in flight: for each level, the time of
+// its recent Bundles over their entries, older Bundles fading (so a small
+// Bundle, its fixed cost spread over few entries, moves the average by the
+// time it took, not by its high latency per resource, even when it comes
+// first). A
+// request's level is the mean number in flight over its life
+// (Sample.Load), or, when that is not measured, the number when it was
+// admitted: a request admitted while the senders refill after a pause
+// spends most of its life beside more requests than it found. The current
+// latency is that of a request's level; the base is the lowest of the
+// levels at or below it. Because each level keeps its own average, the
+// base is measured as the limit climbs from Initial, and a base that went
+// stale (the server slowed down as it filled) makes the limit fall to
+// where it is measured again.
 //
 // From the start, until the latency first rises beyond Tolerance or the
 // server is overloaded, the limit grows by one per answer to a request
@@ -38,20 +48,25 @@ import "math"
 type Gradient struct {
 	cfg   GradientConfig
 	limit float64
-	ema   []float64 // seconds per resource, by level in flight; 0: not seen
-	// largest is the largest Bundle seen: a sample weighs by its size
-	// against it, so that a small Bundle (its fixed cost spread over few
-	// entries) barely moves the averages.
+	lat   []latency // by level in flight
+	// largest is the largest Bundle seen: a Bundle ages the averages by
+	// its size against it.
 	largest int
-	// rising is the slow start: true until the first sign of queueing.
-	rising bool
-	t      tally
+	// rising is the slow start: true until the first sign of queueing, or
+	// until the limit reaches threshold (the limit it had before the last
+	// restart; after an overload, where it halved to).
+	rising    bool
+	threshold float64
+	t         tally
 }
 
 // GradientConfig tunes a Gradient. Zero values take the defaults.
 type GradientConfig struct {
 	Min, Max int // the bounds of the limit: default 1 and 8
-	Initial  int // the first limit: default Min
+	// Initial is the first limit: default 2 within Min..Max (one Bundle
+	// alone leaves a server of two or more workers half idle for the
+	// first round trip).
+	Initial int
 	// Tolerance is how much the latency may rise over the base before the
 	// limit shrinks: default 1.25 (noise on a shared machine stays below).
 	Tolerance float64
@@ -60,8 +75,8 @@ type GradientConfig struct {
 	Queue float64
 	// Smoothing is the share of a decrease applied at once: default 0.5.
 	Smoothing float64
-	// Alpha is the weight of a full-size sample in the averages: default
-	// 0.3.
+	// Alpha is the share of a full-size Bundle in its level's average:
+	// default 0.3.
 	Alpha float64
 }
 
@@ -74,7 +89,7 @@ func NewGradient(cfg GradientConfig) *Gradient {
 		cfg.Max = max(cfg.Min, 8)
 	}
 	if cfg.Initial < cfg.Min || cfg.Initial > cfg.Max {
-		cfg.Initial = cfg.Min
+		cfg.Initial = max(cfg.Min, min(2, cfg.Max))
 	}
 	if cfg.Tolerance < 1 {
 		cfg.Tolerance = 1.25
@@ -88,7 +103,7 @@ func NewGradient(cfg GradientConfig) *Gradient {
 	if cfg.Alpha <= 0 || cfg.Alpha > 1 {
 		cfg.Alpha = 0.3
 	}
-	return &Gradient{cfg: cfg, limit: float64(cfg.Initial), rising: true, ema: make([]float64, cfg.Max+1), t: newTally(cfg.Max)}
+	return &Gradient{cfg: cfg, limit: float64(cfg.Initial), rising: true, threshold: float64(cfg.Max), lat: make([]latency, cfg.Max+1), t: newTally(cfg.Max)}
 }
 
 // Limit is the number of requests admitted at once now.
@@ -105,31 +120,31 @@ func (g *Gradient) Observe(s Sample) {
 	if s.Overloaded {
 		g.rising = false
 		g.set(g.limit / 2)
+		g.threshold = g.limit
 		return
 	}
 	if s.Resources <= 0 || s.RTT <= 0 {
 		return
 	}
 	level := max(1, min(s.InFlight, g.cfg.Max))
-	perResource := s.RTT.Seconds() / float64(s.Resources)
-	g.largest = max(g.largest, s.Resources)
-	if e := &g.ema[level]; *e == 0 {
-		*e = perResource
-	} else {
-		*e += g.cfg.Alpha * float64(s.Resources) / float64(g.largest) * (perResource - *e)
+	if s.Load > 0 {
+		level = max(1, min(int(math.Round(s.Load)), g.cfg.Max))
 	}
+	g.largest = max(g.largest, s.Resources)
+	g.lat[level].add(s.RTT, s.Resources, g.cfg.Alpha*float64(s.Resources)/float64(g.largest))
 	base := math.Inf(1)
-	for _, e := range g.ema[1 : level+1] {
-		if e > 0 {
-			base = min(base, e)
+	for _, l := range g.lat[1 : level+1] {
+		if l.resources > 0 {
+			base = min(base, l.perResource())
 		}
 	}
-	gradient := max(0.5, min(1, g.cfg.Tolerance*base/g.ema[level]))
+	gradient := max(0.5, min(1, g.cfg.Tolerance*base/g.lat[level].perResource()))
 	if g.rising {
 		if gradient >= 1 {
 			if 2*level >= cur {
-				g.set(g.limit + 1)
+				g.set(min(g.limit+1, max(g.threshold, float64(cur))))
 			}
+			g.rising = g.limit < g.threshold
 			return
 		}
 		g.rising = false
@@ -143,6 +158,34 @@ func (g *Gradient) Observe(s Sample) {
 		g.set(min(target, g.limit+1))
 	}
 }
+
+// Idle says every request was answered and a new one starts: the senders
+// paused (between the waves of an upload). The limit restarts from
+// Initial with a slow start up to where it was, as TCP restarts after an
+// idle period, so that the lower levels are measured again on what is
+// sent now: a base measured on other resources (small Bundles of an
+// upload's first wave, with their fixed cost) may lie high, and a limit
+// that never comes down to it would never see the latency rise.
+func (g *Gradient) Idle() {
+	if g.limit > float64(g.cfg.Initial) {
+		g.threshold = g.limit
+		g.set(float64(g.cfg.Initial))
+		g.rising = true
+	}
+}
+
+// latency is the recent latency per resource of one level: the seconds
+// and entries of its Bundles, each sum fading by the same factor.
+type latency struct{ seconds, resources float64 }
+
+// add takes in a Bundle of n entries answered in rtt, after the older ones
+// faded by fade (a full-size Bundle's share is Alpha in the steady state).
+func (l *latency) add(rtt time.Duration, n int, fade float64) {
+	l.seconds = (1-fade)*l.seconds + rtt.Seconds()
+	l.resources = (1-fade)*l.resources + float64(n)
+}
+
+func (l latency) perResource() float64 { return l.seconds / l.resources }
 
 func (g *Gradient) set(l float64) {
 	g.limit = max(float64(g.cfg.Min), min(float64(g.cfg.Max), l))

@@ -1,46 +1,43 @@
 package limit
 
 import (
-	"container/heap"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
 
-// server is a simulated FHIR server with workers cores: a Bundle of n
-// resources takes n × cost when at most workers requests are in flight,
-// and proportionally longer beyond (they share the cores), times a noise
-// factor in [1-noise, 1+noise].
+// server is a simulated FHIR server with workers cores that it shares
+// among the requests in flight (processor sharing): a Bundle of n
+// resources needs n × cost of one core's work, times a noise factor in
+// [1-noise, 1+noise]; with k requests in flight each gets min(1,
+// workers/k) of a core. Beyond the knee, each request more costs the
+// server contention of its capacity (switching, locks), so that more in
+// flight is a little slower, as on a real server.
 type server struct {
-	workers float64
-	cost    time.Duration // per resource, unloaded
-	noise   float64
+	workers    float64
+	cost       time.Duration // per resource, unloaded
+	noise      float64
+	contention float64       // share of capacity lost per request beyond workers
+	fixed      time.Duration // per Bundle, beside its resources
 }
 
-func (s server) rtt(n, inFlight int, rng *rand.Rand) time.Duration {
-	load := max(1, float64(inFlight)/s.workers)
-	f := 1 + s.noise*(2*rng.Float64()-1)
-	return time.Duration(float64(n) * float64(s.cost) * load * f)
+// speed is the share of a core each of k requests in flight gets.
+func (s server) speed(k int) float64 {
+	capacity := min(float64(k), s.workers)
+	if extra := float64(k) - s.workers; extra > 0 {
+		capacity *= max(0.1, 1-s.contention*extra)
+	}
+	return capacity / float64(k)
 }
 
 type pending struct {
-	done     time.Duration
+	work     float64 // seconds of one core's work left
 	start    time.Duration
 	n        int
 	inFlight int
-}
-
-type queue []pending
-
-func (q queue) Len() int           { return len(q) }
-func (q queue) Less(i, j int) bool { return q[i].done < q[j].done }
-func (q queue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *queue) Push(x any)        { *q = append(*q, x.(pending)) }
-func (q *queue) Pop() any {
-	old := *q
-	p := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return p
+	area     float64 // the run's request-seconds when it was sent
 }
 
 // simResult is what a simulated run saw.
@@ -56,25 +53,58 @@ type simResult struct {
 // limit of Bundles in flight, each Bundle's size from size, for answers
 // answers; srv(i) is the server for the i-th answer (it may change).
 func simulate(l Limiter, answers int, srv func(i int) server, size func(*rand.Rand) int, seed uint64) simResult {
+	return simulateWaves(l, answers, 0, srv, size, seed)
+}
+
+// simulateWaves is simulate with a barrier after every wave Bundles (0:
+// none): the senders wait for every answer before they send the next
+// wave, as an upload does between the waves of its plan, and tell an
+// Idler when they start again, as retry.Gate does.
+func simulateWaves(l Limiter, answers, wave int, srv func(i int) server, size func(*rand.Rand) int, seed uint64) simResult {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	var q queue
+	var q []pending
 	var now time.Duration
 	var r simResult
 	var half time.Duration
 	halfRes := 0
+	// area is the integral of the requests in flight over time.
+	var area float64
+	sent := 0
 	fill := func(i int) {
-		for q.Len() < l.Limit() {
+		for len(q) < l.Limit() {
+			if wave > 0 && sent > 0 && sent%wave == 0 && len(q) > 0 {
+				return // the wave's last answers are still out
+			}
+			if idler, ok := l.(Idler); ok && len(q) == 0 && sent > 0 {
+				idler.Idle()
+			}
+			sent++
 			n := size(rng)
-			inFlight := q.Len() + 1
-			heap.Push(&q, pending{done: now + srv(i).rtt(n, inFlight, rng), start: now, n: n, inFlight: inFlight})
-			r.maxInFly = max(r.maxInFly, q.Len())
+			f := 1 + srv(i).noise*(2*rng.Float64()-1)
+			q = append(q, pending{work: float64(n) * srv(i).cost.Seconds() * f, start: now, n: n, inFlight: len(q) + 1, area: area})
+			r.maxInFly = max(r.maxInFly, len(q))
 		}
 	}
 	fill(0)
 	for i := range answers {
-		p := heap.Pop(&q).(pending)
-		now = p.done
-		l.Observe(Sample{RTT: p.done - p.start, Resources: p.n, InFlight: p.inFlight})
+		// Run the server to the next answer.
+		speed := srv(i).speed(len(q))
+		next := 0
+		for j := range q {
+			if q[j].work < q[next].work {
+				next = j
+			}
+		}
+		dt := q[next].work / speed
+		for j := range q {
+			q[j].work -= dt * speed
+		}
+		now += time.Duration(dt * float64(time.Second))
+		area += float64(len(q)) * dt
+		p := q[next]
+		q = append(q[:next], q[next+1:]...)
+		rtt := now - p.start
+		l.Observe(Sample{RTT: rtt, Resources: p.n, InFlight: p.inFlight, Load: (area - p.area) / rtt.Seconds()})
 		r.limits = append(r.limits, l.Limit())
 		r.times = append(r.times, now)
 		if i == answers/2 {
@@ -219,8 +249,8 @@ func TestGradientIgnoresFailedRequests(t *testing.T) {
 func TestGradientDefaults(t *testing.T) {
 	g := NewGradient(GradientConfig{})
 	st := g.Stats()
-	if st.Min != 1 || st.Max != 8 || g.Limit() != 1 || !st.Adaptive || st.Settled != 1 {
-		t.Errorf("got limit %d, stats %+v; want 1, adaptive 1..8 settled 1", g.Limit(), st)
+	if st.Min != 1 || st.Max != 8 || g.Limit() != 2 || !st.Adaptive || st.Settled != 2 {
+		t.Errorf("got limit %d, stats %+v; want 2, adaptive 1..8 settled 2", g.Limit(), st)
 	}
 }
 
@@ -285,8 +315,123 @@ func TestGradientRisesFastAtTheStart(t *testing.T) {
 		if at := r.times[reached]; at > tt.within {
 			t.Errorf("knee %d: reached after %d answers at %v, want within %v (limits %v)", tt.knee, reached+1, at, tt.within, r.limits[:reached+1])
 		}
-		if st := g.Stats(); st.Settled < tt.knee || st.Settled > tt.knee+2 {
-			t.Errorf("knee %d: settled at %d, want %d..%d", tt.knee, st.Settled, tt.knee, tt.knee+2)
+		// It settles where L² = Tolerance × knee × (L + Queue): 3.2, 5.9, 10.9.
+		if st := g.Stats(); st.Settled < tt.knee || st.Settled > tt.knee+3 {
+			t.Errorf("knee %d: settled at %d, want %d..%d", tt.knee, st.Settled, tt.knee, tt.knee+3)
 		}
+	}
+}
+
+// noLoad hides the mean load from a limiter, as a gate that only counts
+// the requests in flight at admission would.
+type noLoad struct{ Limiter }
+
+func (n noLoad) Observe(s Sample) { s.Load = 0; n.Limiter.Observe(s) }
+
+// TestGradientMeasuresTheLoadOverALife: an upload in waves of a few
+// Bundles drains and refills its requests at every barrier, so many
+// requests are admitted beside fewer than they spend their lives with.
+// Levelled by the number at admission, the latency of the low levels
+// takes in the load that came after, the gradient sees little rise and
+// the limit climbs well past the knee; levelled by the mean load over
+// each request's life, it settles near the knee. (Neither restarts after
+// the barriers, which would hide the difference.)
+func TestGradientMeasuresTheLoadOverALife(t *testing.T) {
+	srv := server{workers: 2, cost: time.Millisecond, noise: 0.1, contention: 0.03}
+	tests := []struct {
+		name   string
+		lim    func(*Gradient) Limiter
+		lo, hi int
+	}{
+		{"mean load", func(g *Gradient) Limiter { return noIdle{g} }, 2, 4},
+		{"at admission", func(g *Gradient) Limiter { return noLoad{noIdle{g}} }, 5, 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewGradient(GradientConfig{Max: 8})
+			simulateWaves(tt.lim(g), 3000, 12, steady(srv), fixed(100), 4)
+			if st := g.Stats(); st.Settled < tt.lo || st.Settled > tt.hi {
+				t.Errorf("settled at %d, want %d..%d (stats %+v)", st.Settled, tt.lo, tt.hi, st)
+			}
+		})
+	}
+}
+
+// TestGradientWeighsBundlesByEntries: a level's latency is its recent
+// Bundles' time over their entries, so a small Bundle, whose fixed cost
+// makes its latency per resource high, moves it by the time it took, not
+// by its latency per resource, even when it comes first.
+func TestGradientWeighsBundlesByEntries(t *testing.T) {
+	tests := []struct {
+		name    string
+		samples []Sample
+		want    float64 // ms per resource at level 2
+	}{
+		{"one Bundle", []Sample{{RTT: 80 * time.Millisecond, Resources: 100}}, 0.8},
+		// (0.7 × 16 + 80 ms) / (0.7 × 2 + 100), where an average of the
+		// two latencies per resource would say 3.8 or more.
+		{"a small one first", []Sample{{RTT: 16 * time.Millisecond, Resources: 2}, {RTT: 80 * time.Millisecond, Resources: 100}}, 0.90},
+		// It ages the first by 0.3 × 2 / 100: (0.994 × 80 + 16) / (99.4 + 2).
+		{"a small one after", []Sample{{RTT: 80 * time.Millisecond, Resources: 100}, {RTT: 16 * time.Millisecond, Resources: 2}}, 0.94},
+		// (0.7 × 80 + 180) / (70 + 100): the newer weighs 100/170.
+		{"full-size ones fade", []Sample{{RTT: 80 * time.Millisecond, Resources: 100}, {RTT: 180 * time.Millisecond, Resources: 100}}, 1.39},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewGradient(GradientConfig{Max: 8, Initial: 2})
+			for _, s := range tt.samples {
+				s.InFlight, s.Load = 2, 2
+				g.Observe(s)
+			}
+			if got := 1000 * g.lat[2].perResource(); math.Abs(got-tt.want) > 0.005 {
+				t.Errorf("latency at level 2: %.3f ms per resource, want %.2f", got, tt.want)
+			}
+		})
+	}
+}
+
+// noIdle hides Idle from a limiter.
+type noIdle struct{ g *Gradient }
+
+func (n noIdle) Limit() int       { return n.g.Limit() }
+func (n noIdle) Observe(s Sample) { n.g.Observe(s) }
+func (n noIdle) Stats() Stats     { return n.g.Stats() }
+
+// TestGradientRestartsAfterIdle: after every request was answered, the
+// limit starts again from Initial and climbs by slow start back to where
+// it was, measuring the lower levels again on the way, and from there on
+// follows the gradient rule; a limit at Initial or below stays.
+func TestGradientRestartsAfterIdle(t *testing.T) {
+	g := NewGradient(GradientConfig{Max: 8, Initial: 2})
+	flat := func() {
+		g.Observe(Sample{RTT: 100 * time.Millisecond, Resources: 100, InFlight: g.Limit(), Load: float64(g.Limit())})
+	}
+	for range 20 {
+		flat()
+	}
+	g.Observe(Sample{Overloaded: true}) // 8 → 4
+	flat()
+	flat() // the gradient rule: 5, 6
+	if got := g.Limit(); got != 6 {
+		t.Fatalf("before the pause: limit %d, want 6", got)
+	}
+	g.Idle()
+	if got := g.Limit(); got != 2 {
+		t.Fatalf("after Idle: limit %d, want 2", got)
+	}
+	var climb []int
+	for range 5 {
+		flat()
+		climb = append(climb, g.Limit())
+	}
+	// One per answer up to 6, where the slow start ends; then one per
+	// answer that found the limit full, as before the pause.
+	if want := []int{3, 4, 5, 6, 7}; !slices.Equal(climb, want) {
+		t.Errorf("climb after Idle: %v, want %v", climb, want)
+	}
+	low := NewGradient(GradientConfig{Max: 8, Initial: 2})
+	low.Idle()
+	if got := low.Limit(); got != 2 {
+		t.Errorf("Idle at Initial: limit %d, want 2", got)
 	}
 }

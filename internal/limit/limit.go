@@ -18,6 +18,9 @@ type Sample struct {
 	// InFlight is the number of requests in flight when it was admitted,
 	// itself included.
 	InFlight int
+	// Load is the mean number of requests in flight over the request's
+	// life, itself included; 0 when not measured.
+	Load float64
 	// Overloaded says the server answered 429, 503 or 504, or timed out.
 	Overloaded bool
 }
@@ -28,6 +31,12 @@ type Limiter interface {
 	Limit() int
 	Observe(Sample)
 	Stats() Stats
+}
+
+// An Idler is a Limiter that learns when the requests stopped: every one
+// was answered, and a new one is admitted.
+type Idler interface {
+	Idle()
 }
 
 // Stats says what a Limiter did over a run.

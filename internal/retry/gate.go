@@ -19,9 +19,13 @@ type Gate struct {
 	mu       sync.Mutex
 	lim      limit.Limiter
 	inFlight int
-	until    time.Time // no request starts before this
-	changed  chan struct{}
-	now      func() time.Time
+	// load is the integral of inFlight over time (request-seconds) up to
+	// loadAt: a request's mean load is the growth of load over its life.
+	load    float64
+	loadAt  time.Time
+	until   time.Time // no request starts before this
+	changed chan struct{}
+	now     func() time.Time
 }
 
 // NewGate returns a Gate admitting up to max requests at once.
@@ -37,7 +41,8 @@ func NewAdaptiveGate(l limit.Limiter) *Gate {
 type Permit struct {
 	g        *Gate
 	start    time.Time
-	inFlight int // in flight when admitted, itself included
+	inFlight int     // in flight when admitted, itself included
+	load     float64 // the gate's load when admitted
 }
 
 // Acquire waits for a slot and the end of any pause, or for ctx.
@@ -47,8 +52,12 @@ func (g *Gate) Acquire(ctx context.Context) (Permit, error) {
 		now := g.now()
 		wait := g.until.Sub(now)
 		if wait <= 0 && g.inFlight < g.lim.Limit() {
+			if idler, ok := g.lim.(limit.Idler); ok && g.inFlight == 0 && !g.loadAt.IsZero() {
+				idler.Idle()
+			}
+			g.advance(now)
 			g.inFlight++
-			p := Permit{g: g, start: now, inFlight: g.inFlight}
+			p := Permit{g: g, start: now, inFlight: g.inFlight, load: g.load}
 			g.mu.Unlock()
 			return p, nil
 		}
@@ -83,9 +92,15 @@ func (p Permit) Release(overloaded bool, pause time.Duration, resources int) {
 	g := p.g
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.inFlight--
 	now := g.now()
-	g.lim.Observe(limit.Sample{RTT: now.Sub(p.start), Resources: resources, InFlight: p.inFlight, Overloaded: overloaded})
+	g.advance(now)
+	g.inFlight--
+	rtt := now.Sub(p.start)
+	mean := 0.0
+	if rtt > 0 {
+		mean = (g.load - p.load) / rtt.Seconds()
+	}
+	g.lim.Observe(limit.Sample{RTT: rtt, Resources: resources, InFlight: p.inFlight, Load: mean, Overloaded: overloaded})
 	if overloaded {
 		if end := now.Add(pause); end.After(g.until) {
 			g.until = end
@@ -93,6 +108,14 @@ func (p Permit) Release(overloaded bool, pause time.Duration, resources int) {
 	}
 	close(g.changed)
 	g.changed = make(chan struct{})
+}
+
+// advance brings load up to now; g.mu held.
+func (g *Gate) advance(now time.Time) {
+	if !g.loadAt.IsZero() {
+		g.load += float64(g.inFlight) * now.Sub(g.loadAt).Seconds()
+	}
+	g.loadAt = now
 }
 
 // Limit is the number of requests admitted at once now.

@@ -408,7 +408,7 @@ func (r *limitRecorder) Observe(s limit.Sample) { r.samples = append(r.samples, 
 
 // TestGateMeasuresRequests: the limiter gets each request's time from
 // admission to release on the gate's clock, its resources and how many
-// were in flight when it was admitted.
+// were in flight when it was admitted and on average over its life.
 func TestGateMeasuresRequests(t *testing.T) {
 	rec := &limitRecorder{AIMD: *limit.NewAIMD(4)}
 	g := NewAdaptiveGate(rec)
@@ -422,8 +422,9 @@ func TestGateMeasuresRequests(t *testing.T) {
 	b.Release(false, 0, 50)
 	a.Release(true, 0, 0)
 	want := []limit.Sample{
-		{RTT: 2 * time.Second, Resources: 50, InFlight: 2},
-		{RTT: 3 * time.Second, InFlight: 1, Overloaded: true},
+		{RTT: 2 * time.Second, Resources: 50, InFlight: 2, Load: 2},
+		// 1 s alone, then 2 s beside b.
+		{RTT: 3 * time.Second, InFlight: 1, Load: 5.0 / 3, Overloaded: true},
 	}
 	if !reflect.DeepEqual(rec.samples, want) {
 		t.Errorf("got %+v, want %+v", rec.samples, want)
@@ -433,5 +434,35 @@ func TestGateMeasuresRequests(t *testing.T) {
 	}
 	if st := g.Stats(); st.Max != 4 || st.Adaptive {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// idleRecorder counts the calls of Idle.
+type idleRecorder struct {
+	limit.AIMD
+	idle int
+}
+
+func (r *idleRecorder) Idle() { r.idle++ }
+
+// TestGateTellsIdle: the limiter hears of a pause when a request is
+// admitted with none in flight, except the very first.
+func TestGateTellsIdle(t *testing.T) {
+	rec := &idleRecorder{AIMD: *limit.NewAIMD(4)}
+	g := NewAdaptiveGate(rec)
+	ctx := context.Background()
+	a, _ := g.Acquire(ctx)
+	b, _ := g.Acquire(ctx) // beside a
+	a.Release(false, 0, 10)
+	c, _ := g.Acquire(ctx) // beside b
+	b.Release(false, 0, 10)
+	c.Release(false, 0, 10)
+	if rec.idle != 0 {
+		t.Fatalf("Idle called %d times while requests were in flight, want 0", rec.idle)
+	}
+	d, _ := g.Acquire(ctx) // after all were answered
+	d.Release(false, 0, 10)
+	if rec.idle != 1 {
+		t.Errorf("Idle called %d times, want 1", rec.idle)
 	}
 }

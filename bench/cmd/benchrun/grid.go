@@ -36,7 +36,7 @@ const gridRounds = 2
 // compared on fresh runs.
 const (
 	gridConfirmTop    = 3
-	gridConfirmRounds = 3
+	gridConfirmRounds = 5
 )
 
 // A fresh JVM is slow, and each data set fills HAPI's caches anew; the JIT
@@ -256,8 +256,12 @@ func gridOne(ctx context.Context, r runner, b *bed, url, db string, d gridData, 
 		if err != nil {
 			logf("  %s %s %-22s %v", db, d.Name, p, err)
 		} else {
-			logf("  %s %s %-22s %6d resources in %5.1fs: %5.0f resources/s; HAPI CPU %4.1f ms per resource",
-				db, d.Name, p, m.Sum.Read, m.Sum.Seconds, run.Rate(), run.ServerMs())
+			settled := ""
+			if p.Defaults {
+				settled = fmt.Sprintf("; concurrency settled at %d", m.Sum.Concurrency.Settled)
+			}
+			logf("  %s %s %-22s %6d resources in %5.1fs: %5.0f resources/s; HAPI CPU %4.1f ms per resource%s",
+				db, d.Name, p, m.Sum.Read, m.Sum.Seconds, run.Rate(), run.ServerMs(), settled)
 		}
 		return run, ctx.Err()
 	}
