@@ -26,8 +26,7 @@ import (
 // its recent Bundles over their entries, older Bundles fading (so a small
 // Bundle, its fixed cost spread over few entries, moves the average by the
 // time it took, not by its high latency per resource, even when it comes
-// first). A
-// request's level is the mean number in flight over its life
+// first). A request's level is the mean number in flight over its life
 // (Sample.Load), or, when that is not measured, the number when it was
 // admitted: a request admitted while the senders refill after a pause
 // spends most of its life beside more requests than it found. The current
@@ -37,14 +36,15 @@ import (
 // stale (the server slowed down as it filled) makes the limit fall to
 // where it is measured again.
 //
-// From the start, until the latency first rises beyond Tolerance or the
-// server is overloaded, the limit grows by one per answer to a request
-// admitted while the limit was at least half full: it doubles per round
-// trip, as TCP's slow start does, so that a short upload does not spend
-// its first seconds below the server's knee. From then on it grows by at
-// most one per request that found it full (no growth while fewer requests
-// are offered than it admits), shrinks smoothly, and halves when the
-// server is overloaded.
+// From the start, and again after every pause (Idle), until the latency
+// first rises beyond Tolerance, the limit is back where it was before the
+// pause, or the server is overloaded, the limit grows by one per answer to
+// a request admitted while the limit was at least half full: it doubles
+// per round trip, as TCP's slow start does, so that a short upload does
+// not spend its first seconds below the server's knee. From then on it
+// grows by at most one per request that found it full (no growth while
+// fewer requests are offered than it admits), shrinks smoothly, and
+// halves when the server is overloaded.
 type Gradient struct {
 	cfg   GradientConfig
 	limit float64

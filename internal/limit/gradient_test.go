@@ -284,7 +284,7 @@ func TestAIMD(t *testing.T) {
 	}
 }
 
-// TestGradientRisesFastAtTheStart: from a limit of 1, the slow start
+// TestGradientRisesFastAtTheStart: from its first limit (2), the slow start
 // reaches the knee within a few round trips (one answer each at first,
 // then more per round trip), where growing by one per round trip would
 // spend the first seconds of a short upload below it; past the knee it
