@@ -19,8 +19,7 @@ type server struct {
 	workers    float64
 	cost       time.Duration // per resource, unloaded
 	noise      float64
-	contention float64       // share of capacity lost per request beyond workers
-	fixed      time.Duration // per Bundle, beside its resources
+	contention float64 // share of capacity lost per request beyond workers
 }
 
 // speed is the share of a core each of k requests in flight gets.

@@ -194,3 +194,21 @@ func TestInvalidOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestManifestSamplesAreNeverEmpty: at a small scale some kinds of
+// resource get no lines; the manifest then names no samples for them,
+// rather than an empty list a reader would index.
+func TestManifestSamplesAreNeverEmpty(t *testing.T) {
+	t.Parallel()
+	for seed := range int64(8) {
+		m, err := synth.Generate(context.Background(), t.TempDir(), synth.Options{Patients: 1, Seed: seed + 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for typ, ids := range m.Samples {
+			if len(ids) == 0 {
+				t.Errorf("seed %d: samples of %s: an empty list (%d lines of it)", seed+1, typ, m.Types[typ])
+			}
+		}
+	}
+}

@@ -195,7 +195,9 @@ func manifest(o *Options, results []kindResult, cycles int) Manifest {
 		m.Types[info.rtype] += res.lines
 		m.Sources[info.file] += res.lines
 		m.Resources += res.lines
-		m.Samples[info.rtype] = append(m.Samples[info.rtype], res.samples...)
+		if len(res.samples) > 0 { // a kind with no lines at this scale has none
+			m.Samples[info.rtype] = append(m.Samples[info.rtype], res.samples...)
+		}
 		for _, f := range res.files {
 			m.Bytes += f.Bytes
 			m.NDJSONBytes += f.NDJSONBytes
