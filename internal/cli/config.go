@@ -20,10 +20,9 @@ var settingNames = []string{
 
 // Defaults of the settings.
 const (
-	defaultBaseURL   = "http://localhost:8080/fhir"
-	defaultTmpDir    = "/tmp/fhir-upload"
-	defaultBatchSize = 100
-	defaultEndpoint  = "localhost:9000"
+	defaultBaseURL  = "http://localhost:8080/fhir"
+	defaultTmpDir   = "/tmp/fhir-upload"
+	defaultEndpoint = "localhost:9000"
 )
 
 // settings are the values of .env overlaid by the environment.

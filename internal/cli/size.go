@@ -38,10 +38,10 @@ func parseSize(s string) (int, bool) {
 // and the longest wait.
 func (o *uploadOptions) resolveLimits(s settings) error {
 	if o.batchBytes == "" {
-		o.batchBytes = s.str("BATCH_BYTES", "4MiB")
+		o.batchBytes = s.str("BATCH_BYTES", strconv.Itoa(transfer.DefaultBatchBytes))
 	}
 	if n, ok := parseSize(o.batchBytes); !ok || n < 1<<10 || n > 1<<30 {
-		return usageErrorf("batch bytes %q: use 1KiB to 1GiB, e.g. 4MiB (--batch-bytes or BATCH_BYTES)", o.batchBytes)
+		return usageErrorf("batch bytes %q: use 1KiB to 1GiB, e.g. 1MiB (--batch-bytes or BATCH_BYTES)", o.batchBytes)
 	}
 	if o.batchRefs == unset {
 		var err error

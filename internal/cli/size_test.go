@@ -3,8 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
 )
 
 func TestParseSize(t *testing.T) {
@@ -67,5 +70,38 @@ func TestUploadLimits(t *testing.T) {
 				t.Errorf("exit %d, want %d with %q in:\n%s", code, tc.wantCode, tc.wantInErr, errb.String())
 			}
 		})
+	}
+}
+
+// TestUploadDefaultsAreTheTransferDefaults checks that an upload with no
+// setting takes the Bundle limits of package transfer, and that the help
+// states them.
+func TestUploadDefaultsAreTheTransferDefaults(t *testing.T) {
+	var o uploadOptions
+	fs := newFlagSet("upload")
+	o.bind(fs)
+	if err := fs.Parse([]string{"-i", t.TempDir(), "--fhir-url", "http://127.0.0.1:1/fhir", "--env-file", "/dev/null"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := o.resolve(Env{Lookup: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		got, want int
+		help      string
+	}{
+		{"batch size", cfg.batchSize, transfer.DefaultBatchSize, fmt.Sprintf("[BATCH_SIZE, default %d]", transfer.DefaultBatchSize)},
+		{"batch bytes", cfg.bytes, transfer.DefaultBatchBytes, fmt.Sprintf("[BATCH_BYTES, default %dMiB]", transfer.DefaultBatchBytes>>20)},
+		{"batch refs", cfg.batchRefs, transfer.DefaultBatchRefs, fmt.Sprintf("[BATCH_REFS, default %d]", transfer.DefaultBatchRefs)},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %d, want %d", tc.name, tc.got, tc.want)
+		}
+		if !strings.Contains(uploadUsage, tc.help) {
+			t.Errorf("%s: the help does not say %q", tc.name, tc.help)
+		}
 	}
 }

@@ -30,9 +30,9 @@ Bundles. Every resource ends on the server or in the failure log.
 
 Flags (the variable in brackets sets the same from .env or the environment):
   -i, --input PATH          folder, file or s3://bucket/prefix to upload [TMP_DIR, default /tmp/fhir-upload]
-  -s, --batch-size N        resources per Bundle [BATCH_SIZE, default 100]
-      --batch-bytes SIZE    bytes per Bundle, e.g. 4MiB; a larger resource goes alone
-                            [BATCH_BYTES, default 4MiB]
+  -s, --batch-size N        resources per Bundle [BATCH_SIZE, default 200]
+      --batch-bytes SIZE    bytes per Bundle, e.g. 512KiB; a larger resource goes alone
+                            [BATCH_BYTES, default 1MiB]
       --batch-refs N        references per Bundle; a resource with more goes alone
                             [BATCH_REFS, default 10000]
   -c, --concurrency N       Bundles in flight at once, fixed [CONCURRENCY; default: adaptive,
@@ -159,7 +159,7 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 		o.input = s.str("TMP_DIR", defaultTmpDir)
 	}
 	if o.batchSize == unset {
-		if o.batchSize, err = s.integer("BATCH_SIZE", defaultBatchSize); err != nil {
+		if o.batchSize, err = s.integer("BATCH_SIZE", transfer.DefaultBatchSize); err != nil {
 			return nil, err
 		}
 	}

@@ -192,7 +192,7 @@ func (r *results) writeCeiling(w *strings.Builder) {
 	}
 	fmt.Fprintf(w, "## 1. Client ceiling\n\n")
 	fmt.Fprintf(w, "The whole pipeline (scan, plan, read, check, bundle, HTTP, response parsing, failure log) of the built binary, "+
-		"run as a subprocess with its defaults (100 resources per Bundle, adaptive concurrency up to 8), against a sink on 127.0.0.1 that answers every Bundle at once "+
+		"run as a subprocess with its defaults (200 resources or 1 MiB per Bundle, adaptive concurrency up to 8), against a sink on 127.0.0.1 that answers every Bundle at once "+
 		"with a batch-response worded as HAPI's (location, etag, OperationOutcome per entry). CPU is the client's user+system time "+
 		"(rusage) and peak RSS its VmHWM (read from /proc while it runs); the sink runs in the harness process and shares the CPUs, so wall rates are "+
 		"lower than CPU rates. `--order data` reads the input twice (one planning pass, which keeps each resource's references in a temporary file "+
