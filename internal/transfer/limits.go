@@ -14,16 +14,15 @@ const (
 	// DefaultBatchSize is the resources per Bundle. On the benchmark grid
 	// (README "The defaults against the grid", transaction first, H2 and
 	// PostgreSQL) 200 is the best size for small resources (MIMIC-shaped,
-	// 440 bytes each: 3-6% ahead of 100, 500 behind), and level with 50
-	// and 100 for Synthea's (2,170 bytes each).
+	// 440 bytes each: 3-6% ahead of 100 in the run that chose it, 500
+	// behind), and level with 50 and 100 for Synthea's (2,170 bytes each).
 	DefaultBatchSize = 200
-	// DefaultBatchBytes bounds a Bundle's body, so that a Bundle of large
-	// resources stays within the sizes the grid shows at no loss: Synthea
-	// at 500 a Bundle (about 1 MiB on average, its ExplanationOfBenefits 4
-	// MiB) is 14-21% slower than at 100 or 200. 1 MiB holds 200 resources
-	// of 5 KiB; Synthea's ExplanationOfBenefits (9.6 KB) go about 110 a
-	// Bundle. It also bounds what every Bundle in flight holds in memory,
-	// here and on the server.
+	// DefaultBatchBytes bounds a Bundle's body and so what every Bundle in
+	// flight holds in memory, here and on the server. Bytes cost HAPI the
+	// same per MiB whatever the Bundle, so the cap is not about speed: at
+	// 200 a Bundle, 1 MiB and 4 MiB were level side by side on Synthea,
+	// whose ExplanationOfBenefits (9.6 KB) go about 110 a Bundle under it;
+	// 200 resources of up to 5 KiB fit.
 	DefaultBatchBytes = 1 << 20
 	// DefaultBatchRefs bounds the references of a Bundle: 10,000 take HAPI
 	// about 8 s here, far inside the timeout even on a slower server.
