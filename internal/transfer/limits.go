@@ -15,7 +15,7 @@ const (
 	// (README "The defaults against the grid", transaction first, H2 and
 	// PostgreSQL) 200 is the best size for small resources (MIMIC-shaped,
 	// 440 bytes each: 3-6% ahead of 100 in the run that chose it, 500
-	// behind), and level with 50 and 100 for Synthea's (2,170 bytes each).
+	// behind), and level with 50 and 100 for Synthea's (2,170 bytes on average).
 	DefaultBatchSize = 200
 	// DefaultBatchBytes bounds a Bundle's body and so what every Bundle in
 	// flight holds in memory, here and on the server. Bytes cost HAPI the
