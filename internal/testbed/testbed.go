@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -119,6 +120,23 @@ var ports = map[string][3]int{
 	"nodes2":   {18092, 19012, 15444},
 }
 
+// bedPorts returns the ports of the bed named name, each moved by
+// TESTBED_PORT_OFFSET when it is set, so that two checkouts can run their
+// end-to-end tests side by side on one machine.
+func bedPorts(name string) ([3]int, bool) {
+	p, ok := ports[name]
+	if !ok {
+		return p, false
+	}
+	off, _ := strconv.Atoi(os.Getenv("TESTBED_PORT_OFFSET"))
+	for i := range p {
+		if p[i] != 0 {
+			p[i] += off
+		}
+	}
+	return p, true
+}
+
 // Start brings up (or finds running) the bed named s.Name and returns its
 // endpoints. The bed stays up for later tests; scripts/test stops it.
 func Start(t testing.TB, s Settings) *Bed {
@@ -156,7 +174,7 @@ func Restart(t testing.TB, s Settings) {
 // scripts/testbed keeps its pid files (hapi.pid, hapi-2.pid, ...,
 // minio.pid, pg.pid) and logs.
 func StateDir(s Settings) (string, error) {
-	p, ok := ports[s.Name]
+	p, ok := bedPorts(s.Name)
 	if !ok {
 		return "", fmt.Errorf("no ports assigned to test bed %q", s.Name)
 	}
@@ -196,7 +214,7 @@ func start(s Settings) (*Bed, error) {
 
 // up runs scripts/testbed up for the bed s names and returns what it exports.
 func up(s Settings) (map[string]string, error) {
-	p, ok := ports[s.Name]
+	p, ok := bedPorts(s.Name)
 	if !ok {
 		return nil, fmt.Errorf("no ports assigned to test bed %q", s.Name)
 	}
