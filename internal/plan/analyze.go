@@ -2,11 +2,14 @@ package plan
 
 import (
 	"bytes"
+	"cmp"
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
+	"slices"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/graph"
@@ -54,34 +57,50 @@ func eachLine(ctx context.Context, f File, maxLine int, fn func(typ string, ti i
 	}
 }
 
-// analyze reads the typed files once (readInputs): every resource's key,
-// its content hash into a temporary spill, and with OrderData the
-// references between types and each resource's local references, into
-// the spill too. The index of the keys says which ids repeat;
-// findDuplicates reads the spill for those only. The types are ordered by
-// the references (the data's, or with OrderStatic the table's); with
-// OrderData, link then reads the spill back for the references between
-// resources of a group, from which the waves and cycles come. It sets
-// p.Steps, p.Analysis and the lines of every file.
+// analyze reads the typed files once (readInputs): every resource's key
+// into an external sort, its content hash into a temporary spill, and
+// with OrderData the references between types and each resource's local
+// references, into the spill and (by target) into a second sort. The
+// sorted keys say which ids repeat; findDuplicates reads the spill for
+// those only. The types are ordered by the references (the data's, or
+// with OrderStatic the table's); with OrderData, the sorted references
+// are merged with the sorted keys to find those to resources not in the
+// data, and link reads the spill back for the references between
+// resources of a group, from which the waves and cycles come. Memory is
+// the sorts' buffers plus what the duplicated ids and the references
+// within groups need, whatever the number of resources (see sorter). It
+// sets p.Steps, p.Analysis and the lines of every file.
 func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Options) error {
 	sp, err := newRefSpill(opts.TempDir)
 	if err != nil {
 		return err
 	}
 	defer sp.close()
+	mem := opts.SortMemory
+	if mem <= 0 {
+		mem = defaultSortMemory
+	}
+	keys, refSort := newSorter(opts.TempDir, mem), newSorter(opts.TempDir, mem)
+	defer keys.close()
+	defer refSort.close()
 	nt := len(fhirtype.R4)
-	z := &analyzer{opts: opts, refs: opts.Order == OrderData, a: &Analysis{}, ib: graph.NewIndexBuilder(0), sp: sp,
+	z := &analyzer{opts: opts, refs: opts.Order == OrderData, a: &Analysis{}, keys: keys, refSort: refSort, sp: sp,
 		seed: maphash.MakeSeed(), edgeCount: make([]int, nt*nt),
 		urls: map[string][]canonTarget{}, canonFrom: map[canonEdge]int{}}
 	present := types(byType)
 	if err := z.readInputs(ctx, present, byType); err != nil {
 		return err
 	}
+	if err := z.finishSorts(); err != nil {
+		return err
+	}
 	a := z.a
 	a.Order = OrderStatic
-	a.index = z.ib.Build()
-	a.Resources = a.index.Len()
-	if err := a.findDuplicates(ctx, sp); err != nil {
+	repeated, extra, err := z.scanKeys()
+	if err != nil {
+		return err
+	}
+	if err := a.findDuplicates(ctx, sp, repeated, extra); err != nil {
 		return err
 	}
 	edges := staticEdges(present)
@@ -92,11 +111,15 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 	}
 	groups := graph.TypeOrder(present, edges, Classic)
 	if z.refs {
+		if err := z.findDangling(); err != nil {
+			return err
+		}
 		if err := z.place(ctx, groups); err != nil {
 			return err
 		}
 	}
 	a.Waves = max(1, a.res.Stats().Levels)
+	a.TempBytes = sp.size() + keys.disk + refSort.disk
 	p.Analysis = a
 	p.Steps = fileSteps(typeSteps(groups, edges), byType)
 	return nil
@@ -105,13 +128,17 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 // place links the resources of each cyclic group and plans their waves
 // and cycles.
 func (z *analyzer) place(ctx context.Context, groups []graph.TypeGroup) error {
-	g, err := z.link(ctx, groups)
+	edges, err := z.link(ctx, groups)
+	if err != nil {
+		return err
+	}
+	g, err := z.graphOf(edges)
 	if err != nil {
 		return err
 	}
 	a := z.a
 	a.res = g.Plan()
-	a.placed = newPlacedFilter(a.index, a.res)
+	a.placed = newPlacedFilter(a.nodes, a.res)
 	st := a.res.Stats()
 	a.Cycles, a.CycleNodes, a.LargestCycle = st.Cycles, st.CycleNodes, st.LargestCycle
 	return nil
@@ -122,9 +149,16 @@ type analyzer struct {
 	opts Options
 	refs bool // read the references (OrderData)
 	a    *Analysis
-	ib   *graph.IndexBuilder
-	sp   *refSpill
-	seed maphash.Seed // of the content hashes
+	// keys sorts the key of every resource; refSort the target key of
+	// every local reference, with the ordinal of the resource that holds
+	// it (its place in the spill) and the reference's position there.
+	keys, refSort *sorter
+	err           error           // the first error of a sort
+	dangling      map[uint64]bool // see findDangling
+	ord           uint64
+	refPos        uint64
+	sp            *refSpill
+	seed          maphash.Seed // of the content hashes
 	// edgeCount counts the references from type i to type j (indexes in
 	// fhirtype.R4) at i*len(fhirtype.R4)+j: a map lookup per reference
 	// costs more than the search.
@@ -154,6 +188,9 @@ func (z *analyzer) readInputs(ctx context.Context, present []string, byType map[
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if z.err != nil {
+				return z.err
+			}
 			if err == nil {
 				fs[i].Lines = n
 			}
@@ -165,8 +202,10 @@ func (z *analyzer) readInputs(ctx context.Context, present []string, byType map[
 // line takes in one resource of type typ (fhirtype.R4[ti]).
 func (z *analyzer) line(typ string, ti int, id []byte, line source.Line) {
 	a := z.a
+	z.ord++ // ordinals start at 1, in the order of the spill
+	z.refPos = 0
 	z.sp.resource(line.Num, ti, id, maphash.Bytes(z.seed, line.Data))
-	z.ib.Add(graph.KeyBytes(typ, id))
+	z.sorted(z.keys.add(graph.KeyBytes(typ, id), z.ord))
 	if numeric(id) {
 		a.NumericIDs++
 		if len(a.NumericExamples) < 5 {
@@ -186,12 +225,71 @@ func (z *analyzer) line(typ string, ti int, id []byte, line source.Line) {
 		if cond {
 			a.Conditional++
 		} else {
-			z.sp.ref(rti, rid)
+			z.ref(rti, rid)
 		}
 	})
 	if hasCanonicals[ti] {
 		z.canonicals(typ, ti, id, line.Data)
 	}
+}
+
+// maxRefPos is the most references of one resource that refPos tells
+// apart (the position takes the low 24 bits of a reference's value).
+const maxRefPos = 1<<24 - 1
+
+// ref spills a local reference of the resource read last, to a resource
+// of type fhirtype.R4[rti], and sorts it by its target.
+func (z *analyzer) ref(rti int, rid []byte) {
+	z.sp.ref(rti, rid)
+	z.sorted(z.refSort.add(graph.KeyBytes(fhirtype.R4[rti], rid), z.ord<<24|min(z.refPos, maxRefPos)))
+	z.refPos++
+}
+
+// url spills a canonical reference by absolute URL of the resource read
+// last.
+func (z *analyzer) url(u string) {
+	z.sp.url(u)
+	z.refPos++
+}
+
+// sorted keeps the first error of a sort.
+func (z *analyzer) sorted(err error) {
+	if err != nil && z.err == nil {
+		z.err = err
+	}
+}
+
+// finishSorts ends the adding to both sorts.
+func (z *analyzer) finishSorts() error {
+	if err := z.keys.finish(); err != nil {
+		return err
+	}
+	return z.refSort.finish()
+}
+
+// scanKeys reads the sorted keys once: it counts the distinct ones, and
+// returns those that occur more than once and how many occurrences
+// beyond the first they have in all.
+func (z *analyzer) scanKeys() (repeated []uint64, extra int, err error) {
+	it := z.keys.iter()
+	prev, have := uint64(0), false
+	for {
+		p, ok := it.next()
+		if !ok {
+			break
+		}
+		switch {
+		case !have || p.key != prev:
+			z.a.Resources++
+		case len(repeated) == 0 || repeated[len(repeated)-1] != p.key:
+			repeated = append(repeated, p.key)
+			extra++
+		default:
+			extra++
+		}
+		prev, have = p.key, true
+	}
+	return repeated, extra, it.Err()
 }
 
 // typeEdges returns the references counted between types.
@@ -206,12 +304,69 @@ func (z *analyzer) typeEdges() map[[2]string]int {
 	return out
 }
 
-// link is the last pass: it reads the spill back, counts the references
-// and those to resources not in the data, and returns the graph of the
-// references between resources of one cyclic type group. The occurrences
-// of a duplicated id that are not written do not count.
-func (z *analyzer) link(ctx context.Context, groups []graph.TypeGroup) (*graph.Graph, error) {
-	l := &linker{a: z.a, g: graph.New(z.a.index.Len()), groupOf: map[string]int{}, missing: map[string]bool{}, urls: z.urls}
+// findDangling merges the references, sorted by target, with the sorted
+// keys: a target that is no key is not in the data. References held by an
+// occurrence of a duplicated id that is not written do not count. It
+// counts them all and keeps the first MaxDanglingExamples in input order
+// for link to name.
+func (z *analyzer) findDangling() error {
+	a := z.a
+	keys, rs := z.keys.iter(), z.refSort.iter()
+	k, haveKey := keys.next()
+	var first danglingHeap
+	for {
+		r, ok := rs.next()
+		if !ok {
+			break
+		}
+		for haveKey && k.key < r.key {
+			k, haveKey = keys.next()
+		}
+		if haveKey && k.key == r.key {
+			continue
+		}
+		if _, gone := a.superseded[r.val>>24]; gone {
+			continue
+		}
+		a.DanglingTotal++
+		switch {
+		case len(first) < MaxDanglingExamples:
+			heap.Push(&first, r.val)
+		case r.val < first[0]:
+			first[0] = r.val
+			heap.Fix(&first, 0)
+		}
+	}
+	if err := cmp.Or(keys.Err(), rs.Err()); err != nil {
+		return err
+	}
+	z.dangling = make(map[uint64]bool, len(first))
+	for _, v := range first {
+		z.dangling[v] = true
+	}
+	return nil
+}
+
+// danglingHeap keeps the greatest of the values it holds on top.
+type danglingHeap []uint64
+
+func (h danglingHeap) Len() int           { return len(h) }
+func (h danglingHeap) Less(i, j int) bool { return h[i] > h[j] }
+func (h danglingHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *danglingHeap) Push(x any)        { *h = append(*h, x.(uint64)) }
+func (h *danglingHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// link is the last pass over the spill: it counts the references, names
+// the dangling ones findDangling chose, and returns the references
+// between resources of one cyclic type group, as the keys of both ends.
+// The occurrences of a duplicated id that are not written do not count.
+func (z *analyzer) link(ctx context.Context, groups []graph.TypeGroup) ([]pair, error) {
+	l := &linker{a: z.a, groupOf: map[string]int{}, missing: map[string]bool{}, urls: z.urls, dangling: z.dangling}
 	for gi, g := range groups {
 		if g.Cyclic {
 			for _, t := range g.Types {
@@ -219,57 +374,64 @@ func (z *analyzer) link(ctx context.Context, groups []graph.TypeGroup) (*graph.G
 			}
 		}
 	}
+	// The references within groups were counted by type: room for all of
+	// them at once, rather than growing (and briefly holding) twice that.
+	nt, n := len(fhirtype.R4), 0
+	for k, c := range z.edgeCount {
+		if gi, ok := l.groupOf[fhirtype.R4[k/nt]]; ok {
+			if gj, ok := l.groupOf[fhirtype.R4[k%nt]]; ok && gi == gj {
+				n += c
+			}
+		}
+	}
+	l.edges = make([]pair, 0, n)
 	if err := z.sp.each(ctx, l.resource); err != nil {
 		return nil, err
 	}
-	return l.g, nil
+	return l.edges, nil
 }
 
 // linker is the state of link.
 type linker struct {
 	a *Analysis
-	g *graph.Graph
 	// groupOf gives the group of each type of a cyclic group: references
 	// between its resources need ordering.
-	groupOf map[string]int
-	missing map[string]bool // the targets in a.Missing
-	urls    map[string][]canonTarget
+	groupOf  map[string]int
+	missing  map[string]bool // the targets in a.Missing
+	urls     map[string][]canonTarget
+	dangling map[uint64]bool // ordinal<<24|position of the dangling references to name
+	ord      uint64
+	edges    []pair
 }
 
 // resource takes in the references of one resource read back.
 func (l *linker) resource(r *spilledResource) {
 	a := l.a
-	if len(a.dups) > 0 {
-		if key := graph.KeyBytes(r.typ, r.id); a.isDuplicate(key) && !a.writtenAt(key, a.checkHash(r.typ, r.id), r.file, r.line) {
-			return // its line is not sent: its references order nothing
-		}
+	l.ord++
+	if _, gone := a.superseded[l.ord]; gone {
+		return // its line is not sent: its references order nothing
 	}
 	gr, cyclic := l.groupOf[r.typ]
-	// The resource's own node is looked up only for its first edge: most
-	// resources have none (a lookup is a trip to memory for a large
-	// input).
-	src, haveSrc := uint32(0), false
+	// The resource's own key is made only for its first edge: most
+	// resources have none.
+	src, haveSrc := uint64(0), false
 	to := func(ref spilledRef) {
 		a.References++
-		dst, ok := a.index.Lookup(graph.KeyBytes(ref.typ, ref.id))
-		if !ok {
-			l.dangling(r, ref)
-			return
-		}
 		if dg, ok := l.groupOf[ref.typ]; !cyclic || !ok || dg != gr {
 			return
 		}
 		if !haveSrc {
-			src, _ = a.index.Lookup(graph.KeyBytes(r.typ, r.id))
-			haveSrc = true
+			src, haveSrc = graph.KeyBytes(r.typ, r.id), true
 		}
-		if src != dst {
-			l.g.AddEdge(src, dst)
-			a.Edges++
+		if dst := graph.KeyBytes(ref.typ, ref.id); src != dst {
+			l.edges = append(l.edges, pair{src, dst})
 		}
 	}
-	for _, ref := range r.refs {
+	for i, ref := range r.refs {
 		if ref.typ != "" {
+			if len(l.dangling) > 0 && l.dangling[l.ord<<24|min(uint64(i), maxRefPos)] {
+				l.name(r, ref)
+			}
 			to(ref)
 			continue
 		}
@@ -282,20 +444,56 @@ func (l *linker) resource(r *spilledResource) {
 	}
 }
 
-// dangling counts a reference to a resource not in the data, and keeps
-// the first MaxDanglingExamples.
-func (l *linker) dangling(r *spilledResource, ref spilledRef) {
+// name keeps a dangling reference findDangling chose as an example.
+func (l *linker) name(r *spilledResource, ref spilledRef) {
 	a := l.a
-	a.DanglingTotal++
-	if len(a.Dangling) >= MaxDanglingExamples {
-		return
-	}
 	to := ref.typ + "/" + string(ref.id)
 	a.Dangling = append(a.Dangling, Dangling{File: r.file, Line: r.line, From: r.typ + "/" + string(r.id), To: to})
 	if !l.missing[to] {
 		l.missing[to] = true
 		a.Missing = append(a.Missing, to)
 	}
+}
+
+// graphOf makes the graph of the references within groups: its nodes are
+// the distinct keys at their ends that are keys of the data (a.nodes,
+// sorted), so that its size follows those references, not the input.
+func (z *analyzer) graphOf(edges []pair) (*graph.Graph, error) {
+	ends := make([]uint64, 0, 2*len(edges))
+	for _, e := range edges {
+		ends = append(ends, e.key, e.val)
+	}
+	slices.Sort(ends)
+	ends = slices.Compact(ends)
+	// Keep the ends that are in the data: a reference to a missing
+	// resource orders nothing.
+	it := z.keys.iter()
+	k, have := it.next()
+	nodes := ends[:0]
+	for _, e := range ends {
+		for have && k.key < e {
+			k, have = it.next()
+		}
+		if have && k.key == e {
+			nodes = append(nodes, e)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, err
+	}
+	nodes = slices.Clone(nodes) // and ends can go
+	z.a.nodes = nodes
+	g := graph.New(len(nodes))
+	g.Grow(len(edges))
+	for _, e := range edges {
+		s, okS := slices.BinarySearch(nodes, e.key)
+		d, okD := slices.BinarySearch(nodes, e.val)
+		if okS && okD {
+			g.AddEdge(uint32(s), uint32(d))
+			z.a.Edges++
+		}
+	}
+	return g, nil
 }
 
 // localRef returns the type a reference points at (and its index in

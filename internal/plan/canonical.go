@@ -48,11 +48,11 @@ func (z *analyzer) canonicals(typ string, ti int, id []byte, raw []byte) {
 		v = refs.SplitCanonical(v)
 		if _, rti, rid, cond, ok := localRef([]byte(v), z.opts.BaseURL); ok && !cond {
 			z.edgeCount[ti*nt+rti]++
-			z.sp.ref(rti, rid)
+			z.ref(rti, rid)
 			continue
 		}
 		if absoluteURL(v) {
-			z.sp.url(v)
+			z.url(v)
 			z.canonFrom[canonEdge{url: v, from: ti}]++
 		}
 	}

@@ -90,6 +90,7 @@ type dupOccurrence struct {
 	key, check uint64
 	file, line uint32
 	content    uint64 // hash of the line's bytes
+	ord        uint64 // the resource's ordinal in the spill
 }
 
 // findDuplicates reads the spill for the occurrences of the keys the
@@ -97,8 +98,7 @@ type dupOccurrence struct {
 // it is written. Its memory is for the repeated keys only: about 32
 // bytes per occurrence while it runs, and the map of where each is
 // written after.
-func (a *Analysis) findDuplicates(ctx context.Context, sp *refSpill) error {
-	repeated := a.index.Repeated()
+func (a *Analysis) findDuplicates(ctx context.Context, sp *refSpill, repeated []uint64, extra int) error {
 	if len(repeated) == 0 {
 		return nil
 	}
@@ -109,12 +109,14 @@ func (a *Analysis) findDuplicates(ctx context.Context, sp *refSpill) error {
 		a.dups[k] = dupAt{}
 	}
 	// Each added key that was there already is one more occurrence.
-	occ := make([]dupOccurrence, 0, len(repeated)+a.index.Duplicates())
+	occ := make([]dupOccurrence, 0, len(repeated)+extra)
+	ord := uint64(0)
 	err := sp.each(ctx, func(r *spilledResource) {
+		ord++
 		k := graph.KeyBytes(r.typ, r.id)
 		if _, ok := a.dups[k]; ok {
 			occ = append(occ, dupOccurrence{key: k, check: a.checkHash(r.typ, r.id),
-				file: a.dupFiles.number(r.file), line: uint32(r.line), content: r.hash})
+				file: a.dupFiles.number(r.file), line: uint32(r.line), content: r.hash, ord: ord})
 		}
 	})
 	if err != nil {
@@ -142,6 +144,12 @@ func (a *Analysis) findDuplicates(ctx context.Context, sp *refSpill) error {
 			a.duplicate(occ[start:end])
 		}
 		start = end
+	}
+	a.superseded = map[uint64]struct{}{}
+	for _, o := range occ {
+		if !a.writtenAt(o.key, o.check, a.dupFiles.names[o.file], int(o.line)) {
+			a.superseded[o.ord] = struct{}{}
+		}
 	}
 	a.pickExamples(ids)
 	return a.nameExamples(ctx, sp)

@@ -3,6 +3,7 @@ package plan
 import (
 	"hash/maphash"
 	"math/bits"
+	"slices"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/graph"
 )
@@ -23,9 +24,14 @@ type Placement struct {
 type Analysis struct {
 	Stats
 
-	index  *graph.Index
+	// nodes are the sorted keys of the resources that references within a
+	// step touch: the nodes of res.
+	nodes  []uint64
 	res    graph.Result
 	placed placedFilter
+	// superseded holds the ordinals (in the planner's spill) of the
+	// occurrences of duplicated ids that are not written.
+	superseded map[uint64]struct{}
 	// dups holds, by key, the ids that occur more than once: where each
 	// is written (see findDuplicates).
 	dups        map[uint64]dupAt
@@ -47,9 +53,9 @@ type placedFilter struct {
 	shift uint
 }
 
-func newPlacedFilter(ix *graph.Index, res graph.Result) placedFilter {
+func newPlacedFilter(nodes []uint64, res graph.Result) placedFilter {
 	n := 0
-	for node := range uint32(ix.Len()) {
+	for node := range uint32(len(nodes)) {
 		if placedNode(res, node) {
 			n++
 		}
@@ -59,9 +65,9 @@ func newPlacedFilter(ix *graph.Index, res graph.Result) placedFilter {
 	}
 	lg := bits.Len(uint(8*n - 1)) // about 8 slots per such key
 	f := placedFilter{bits: make([]uint64, max(1, (1<<lg)/64)), shift: uint(64 - lg)}
-	for node := range uint32(ix.Len()) {
+	for node := range uint32(len(nodes)) {
 		if placedNode(res, node) {
-			s := f.slot(ix.Key(node))
+			s := f.slot(nodes[node])
 			f.bits[s/64] |= 1 << (s % 64)
 		}
 	}
@@ -90,7 +96,7 @@ func (f placedFilter) mayBePlaced(key uint64) bool {
 // Place returns where a resource goes. Resources the plan did not see
 // (they failed the line checks) go in wave 0.
 func (a *Analysis) Place(typ, id string) Placement {
-	if a == nil || a.index == nil || a.res.Stats().Nodes == 0 {
+	if a == nil || len(a.nodes) == 0 || a.res.Stats().Nodes == 0 {
 		return Placement{} // no reference orders resources within a step
 	}
 	key := graph.Key(typ, id)
@@ -102,10 +108,11 @@ func (a *Analysis) Place(typ, id string) Placement {
 
 // placeKey is Place without the filter.
 func (a *Analysis) placeKey(key uint64) Placement {
-	node, ok := a.index.Lookup(key)
+	i, ok := slices.BinarySearch(a.nodes, key)
 	if !ok {
 		return Placement{}
 	}
+	node := uint32(i)
 	c := a.res.Component(node)
 	if c == graph.NoComponent {
 		return Placement{}

@@ -101,9 +101,12 @@ type Options struct {
 	// BaseURL is the server's base, to recognise absolute references
 	// to it.
 	BaseURL string
-	// TempDir holds the planner's temporary file (OrderData); "" is the
-	// system's temporary folder.
+	// TempDir holds the planner's temporary files; "" is the system's
+	// temporary folder.
 	TempDir string
+	// SortMemory bounds the memory of each of the planner's two sorts
+	// (bytes; 0 is 32 MiB): beyond it they go to disk in TempDir.
+	SortMemory int
 }
 
 // Build types each file (by its name, else by its first line's

@@ -60,6 +60,19 @@ func newRefSpill(dir string) (*refSpill, error) {
 
 func (s *refSpill) close() error { return s.f.Close() }
 
+// size returns the bytes written to the spill so far (0 if it cannot
+// tell).
+func (s *refSpill) size() int64 {
+	if !s.reading {
+		_ = s.w.Flush()
+	}
+	fi, err := s.f.Stat()
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
 // writing panics once the spill is being read: what is written after the
 // first rewind would be missed by the passes that already read.
 func (s *refSpill) writing() {

@@ -32,6 +32,9 @@ type Stats struct {
 	// default client-id strategy refuses; NumericExamples names a few.
 	NumericIDs      int
 	NumericExamples []string
+	// TempBytes is the size of the planner's temporary files, which it
+	// keeps until the plan is made.
+	TempBytes int64
 }
 
 // Dangling is a reference to a resource that is not in the data.
