@@ -137,6 +137,10 @@ func hints(err error) []string {
 		return []string{"check FHIR_USERNAME and FHIR_PASSWORD (with FHIR_AUTH_ENABLED=true), or FHIR_TOKEN"}
 	case errors.Is(err, fhir.ErrNotFound), errors.Is(err, fhir.ErrNotFHIR):
 		return []string{"check FHIR_BASE_URL: it is the server's FHIR base, for HAPI usually ending in /fhir"}
+	case diskFull(err):
+		return []string{"the disk of the work directory (or of the failure log or checkpoint) is full: free some space, or set --work-dir (WORK_DIR) to a larger disk, and run the same command again: it resumes"}
+	case errors.Is(err, errWorkDir):
+		return []string{"set --work-dir (WORK_DIR) to a folder this user can write, with room for the temporary files the plan names"}
 	case errors.Is(err, transfer.ErrServerGone), errors.Is(err, transfer.ErrIncomplete):
 		return []string{"check the server's health and log, then run the same command again: it resumes where this run stopped"}
 	}

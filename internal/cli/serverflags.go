@@ -28,6 +28,7 @@ type serverFlags struct {
 	json     bool
 	envFile  string
 	quiet    bool
+	workDir  string
 }
 
 func (c *serverFlags) bind(fs flagBinder) {
@@ -41,6 +42,7 @@ func (c *serverFlags) bind(fs flagBinder) {
 	fs.BoolVar(&c.insecure, "insecure-skip-verify", false, "")
 	fs.BoolVar(&c.json, "json", false, "")
 	fs.StringVar(&c.envFile, "env-file", "", "")
+	fs.StringVar(&c.workDir, "work-dir", "", "")
 	for _, n := range []string{"quiet", "q"} {
 		fs.BoolVar(&c.quiet, n, false, "")
 	}

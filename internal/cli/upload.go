@@ -58,6 +58,8 @@ Flags (the variable in brackets sets the same from .env or the environment):
                             transaction first, falling back to batch (header
                             X-Transaction-Semantics) [TX_SEMANTICS, default auto: on
                             when the server says it is HAPI FHIR 8.2 or later]
+      --work-dir DIR        where the plan's and the load's temporary files go; the plan
+                            says how much room they take [WORK_DIR, default $TMPDIR or /tmp]
       --checkpoint-dir DIR  where resume checkpoints are kept
                             (default ~/.local/state/minio-to-fhir)
       --fresh               ignore the checkpoint of an interrupted run and start over
@@ -179,6 +181,9 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if o.ckptDir == "" {
 		o.ckptDir = defaultCheckpointDir(env)
 	}
+	if o.workDir, err = workDir(o.workDir, s); err != nil {
+		return nil, err
+	}
 	if o.retries < 1 {
 		return nil, usageErrorf("--retries must be at least 1")
 	}
@@ -288,7 +293,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	if err != nil {
 		return err
 	}
-	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: cfg.order, BaseURL: cl.BaseURL()})
+	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: cfg.order, BaseURL: cl.BaseURL(), TempDir: cfg.workDir})
 	if err != nil {
 		return err
 	}
@@ -347,6 +352,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		Retry:       retry.Policy{Attempts: cfg.retries},
 		FailureLog:  cfg.failureLog,
 		Checkpoint:  ckpt,
+		TempDir:     cfg.workDir,
 		Reporter:    rep,
 		Logger:      logger,
 	})

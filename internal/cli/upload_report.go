@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
 )
@@ -53,6 +55,9 @@ func printStats(w io.Writer, st plan.Stats) {
 			progress.Thousands(st.NumericIDs), strings.Join(st.NumericExamples, ", "))
 	}
 	printDuplicates(w, st.Duplicates)
+	if st.TempBytes >= 1<<20 {
+		fmt.Fprintf(w, "Work files: %s in the work directory while it runs (--work-dir, WORK_DIR)\n", humanize.IBytes(uint64(st.TempBytes)))
+	}
 }
 
 // printDuplicates says which ids occur more than once, and that only

@@ -42,6 +42,7 @@ Flags (the variable in brackets sets the same from .env or the environment):
       --insecure-skip-verify  do not verify the server's certificate (unsafe)
       --json                print the report as JSON on stdout
       --env-file FILE       read settings from FILE instead of ./.env
+      --work-dir DIR        where the plan's temporary files go [WORK_DIR, default $TMPDIR or /tmp]
   -q, --quiet               print only the result line
   -h, --help                show this help
 
@@ -107,6 +108,9 @@ func (o *verifyOptions) resolve(env Env) (*fhir.Client, source.Source, error) {
 	if o.fhirURL == "" {
 		o.fhirURL = s.str("FHIR_BASE_URL", defaultBaseURL)
 	}
+	if o.workDir, err = workDir(o.workDir, s); err != nil {
+		return nil, nil, err
+	}
 	// The nodes of a cluster share one database: verify reads from the
 	// first; the list is checked as upload checks it.
 	nodes, err := splitNodes(o.fhirURL)
@@ -157,7 +161,7 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	}
 	// The plan reads the input as upload does: its analysis holds the
 	// duplicate rule, so verify compares exactly the lines upload writes.
-	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: plan.OrderData, BaseURL: client.BaseURL()})
+	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: plan.OrderData, BaseURL: client.BaseURL(), TempDir: o.workDir})
 	if err != nil {
 		return err
 	}

@@ -2,19 +2,25 @@ package transfer
 
 import (
 	"bufio"
-	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 )
+
+// ErrCheckpoint marks a checkpoint that cannot be read.
+var ErrCheckpoint = errors.New("checkpoint")
 
 // ckptRecord is one confirmed batch: the server answered it (or it was
 // final, like a batch of rejected lines), its failures are in the failure
@@ -37,35 +43,83 @@ type ckptRecord struct {
 // commitEvery of confirmations, whose batches the next run sends again
 // (the server answers them "unchanged").
 type checkpoint struct {
-	path    string
-	done    map[string]*ckptRecord
-	f       *os.File
-	pending []byte // records not yet committed, one JSON line each
+	path string
+	// done indexes the confirmed batches of earlier runs, sorted by the
+	// hash of their id: where each record is in the file. The records
+	// stay on disk and are read back one at a time, so that resuming a
+	// job of millions of batches costs 20 bytes of memory a batch.
+	done []ckptEntry
+	seed maphash.Seed
+	rd   *os.File // the checkpoint as it was opened, for the records
+	f    *os.File
+	// pending records not yet committed, one JSON line each
+	pending []byte
 	last    time.Time
 	now     func() time.Time
+}
+
+// ckptEntry is where one record of the checkpoint is.
+type ckptEntry struct {
+	hash uint64
+	off  int64
+	n    int32
 }
 
 // commitEvery bounds how often the checkpoint is committed.
 const commitEvery = 200 * time.Millisecond
 
-// openCheckpoint loads the checkpoint at path, if any ("" keeps none). A
-// torn last line (a crash while writing it) is ignored.
+// maxCkptLine bounds a checkpoint record (its counts by type are few).
+const maxCkptLine = 1 << 20
+
+// openCheckpoint indexes the checkpoint at path, if any ("" keeps none),
+// reading it as a stream. A torn last line (a crash while writing it) is
+// ignored; a damaged line before it is an error (ErrCheckpoint) that
+// names the line.
 func openCheckpoint(path string) (*checkpoint, error) {
-	c := &checkpoint{path: path, done: map[string]*ckptRecord{}, now: time.Now}
+	c := &checkpoint{path: path, seed: maphash.MakeSeed(), now: time.Now}
 	if path == "" {
 		return c, nil
 	}
-	data, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		var rec ckptRecord
-		if len(line) > 0 && json.Unmarshal(line, &rec) == nil && rec.ID != "" {
-			c.done[rec.ID] = &rec
-		}
+	if err := c.index(f); err != nil {
+		f.Close()
+		return nil, err
 	}
+	c.rd = f
 	return c, nil
+}
+
+// index reads the records of f into c.done.
+func (c *checkpoint) index(f *os.File) error {
+	r := bufio.NewReaderSize(f, maxCkptLine)
+	off := int64(0)
+	for num := 1; ; num++ {
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return fmt.Errorf("%w %s: line %d is longer than %d bytes; --fresh starts over", ErrCheckpoint, c.path, num, r.Size())
+		}
+		if err == io.EOF {
+			break // a torn last line, or none
+		}
+		if err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		var rec ckptRecord
+		if err := json.Unmarshal(line, &rec); err != nil || rec.ID == "" {
+			return fmt.Errorf("%w %s: line %d is damaged; --fresh starts over (what was loaded stays: the server answers \"unchanged\")", ErrCheckpoint, c.path, num)
+		}
+		c.done = append(c.done, ckptEntry{hash: maphash.String(c.seed, rec.ID), off: off, n: int32(len(line))})
+		off += int64(len(line))
+	}
+	// By hash; of records of one batch (a batch confirmed again), the last.
+	slices.SortStableFunc(c.done, func(a, b ckptEntry) int { return cmp.Compare(a.hash, b.hash) })
+	return nil
 }
 
 // resumed reports whether an earlier run left confirmed batches.
@@ -73,10 +127,24 @@ func (c *checkpoint) resumed() bool { return len(c.done) > 0 }
 
 // lookup returns the record of a confirmed batch, or nil.
 func (c *checkpoint) lookup(id string) *ckptRecord {
-	if c == nil {
+	if c == nil || len(c.done) == 0 {
 		return nil
 	}
-	return c.done[id]
+	h := maphash.String(c.seed, id)
+	i, _ := slices.BinarySearchFunc(c.done, h, func(e ckptEntry, h uint64) int { return cmp.Compare(e.hash, h) })
+	var found *ckptRecord
+	for ; i < len(c.done) && c.done[i].hash == h; i++ {
+		e := c.done[i]
+		buf := make([]byte, e.n)
+		if _, err := c.rd.ReadAt(buf, e.off); err != nil {
+			return found // read when opened: a reader of the same file does not fail
+		}
+		var rec ckptRecord
+		if json.Unmarshal(buf, &rec) == nil && rec.ID == id {
+			found = &rec
+		}
+	}
+	return found
 }
 
 // add holds a confirmed batch's record for the next commit, and reports
@@ -127,6 +195,9 @@ func (c *checkpoint) close(finished bool) error {
 		if err := c.writePending(); err != nil {
 			return err
 		}
+	}
+	if c.rd != nil {
+		c.rd.Close()
 	}
 	if c.f != nil {
 		if err := c.f.Close(); err != nil {

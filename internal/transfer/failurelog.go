@@ -2,9 +2,9 @@ package transfer
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/failurelog"
@@ -37,33 +37,65 @@ func (l *failureLog) open() error {
 	return nil
 }
 
-// filter drops the records of batches that were not confirmed: the
-// resumed run sends those again.
+// filter drops the records of batches that were not confirmed (the
+// resumed run sends those again), reading the log as a stream into a new
+// file that replaces it.
 func (l *failureLog) filter() error {
-	data, err := os.ReadFile(l.path)
+	in, err := os.Open(l.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("failure log: %w", err)
 	}
-	var kept bytes.Buffer
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
-		if batch, ok := failurelog.BatchOf(line); !ok || l.keep != nil && !l.keep(batch) {
-			continue
-		}
-		kept.Write(line)
-		kept.WriteByte('\n')
-		l.n++
-	}
+	defer in.Close()
 	tmp := l.path + ".tmp"
-	if err := os.WriteFile(tmp, kept.Bytes(), 0o600); err != nil {
+	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("failure log: %w", err)
+	}
+	if err := l.copyKept(in, out); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("failure log: %w", err)
 	}
 	return os.Rename(tmp, l.path)
+}
+
+// copyKept copies the records of confirmed batches from in to out, and
+// makes them durable.
+func (l *failureLog) copyKept(in io.Reader, out *os.File) error {
+	r := bufio.NewReaderSize(in, 256<<10)
+	w := bufio.NewWriterSize(out, 256<<10)
+	for {
+		// A record holds a whole resource: it may be long.
+		line, err := r.ReadBytes('\n')
+		if len(line) > 0 && line[len(line)-1] == '\n' {
+			if batch, ok := failurelog.BatchOf(line[:len(line)-1]); ok && (l.keep == nil || l.keep(batch)) {
+				if _, werr := w.Write(line); werr != nil {
+					return fmt.Errorf("failure log: %w", werr)
+				}
+				l.n++
+			}
+		}
+		if err == io.EOF {
+			break // a torn last record is dropped: its batch was not confirmed
+		}
+		if err != nil {
+			return fmt.Errorf("failure log: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("failure log: %w", err)
+	}
+	if err := out.Sync(); err != nil {
+		return fmt.Errorf("failure log: %w", err)
+	}
+	return nil
 }
 
 func (l *failureLog) write(rec Failure) error {
