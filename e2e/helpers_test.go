@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,14 +56,37 @@ type result struct {
 
 // run runs the CLI in-process with exactly the settings given (the
 // process environment is not read), from dir (a temp dir if "").
+// stateDirs holds each test's XDG_STATE_HOME (*testing.T -> folder).
+var stateDirs sync.Map
+
+// stateHome returns the test's own state folder, where the runs of one
+// test keep their checkpoints and the ledger of finished loads: a test
+// resumes its own loads, and no test skips files because another loaded
+// them.
+func stateHome(t *testing.T) string {
+	if d, ok := stateDirs.Load(t); ok {
+		return d.(string)
+	}
+	d := t.TempDir()
+	stateDirs.Store(t, d)
+	return d
+}
+
 func run(t *testing.T, settings map[string]string, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	state := stateHome(t)
 	code := cli.RunEnv(ctx, args, cli.Env{
 		Stdout: &out, Stderr: &errb,
-		Lookup: func(k string) (string, bool) { v, ok := settings[k]; return v, ok },
+		Lookup: func(k string) (string, bool) {
+			v, ok := settings[k]
+			if !ok && k == "XDG_STATE_HOME" {
+				return state, true
+			}
+			return v, ok
+		},
 	})
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }

@@ -66,17 +66,38 @@ func TestUploadSynthea(t *testing.T) {
 		}
 	}
 
-	// Again: nothing changes on the server.
+	// Again: the files are as the finished load read them, so nothing is
+	// sent.
 	r = run(t, fhirSettings(bed.FHIRBaseURL), args...)
 	if r.code != cli.ExitOK {
 		t.Fatalf("second upload: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	var sum transfer.Summary
+	if !strings.Contains(r.stdout, "13 files unchanged since the load of ") || strings.Contains(r.stdout, "Batch ") {
+		t.Errorf("second upload: want nothing sent, 13 files unchanged:\n%s", r.stdout)
+	}
+	var again struct {
+		transfer.Summary
+		UnchangedFiles int `json:"unchangedFiles"`
+	}
 	data, err := os.ReadFile(report)
+	must(t, err)
+	must(t, json.Unmarshal(data, &again))
+	if again.UnchangedFiles != 13 || again.Read != 0 {
+		t.Errorf("second upload: report says %d files unchanged, %d resources read; want 13 and 0", again.UnchangedFiles, again.Read)
+	}
+
+	// With --fresh, everything is sent again and nothing changes on the
+	// server.
+	r = run(t, fhirSettings(bed.FHIRBaseURL), append(args, "--fresh")...)
+	if r.code != cli.ExitOK {
+		t.Fatalf("third upload (--fresh): exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var sum transfer.Summary
+	data, err = os.ReadFile(report)
 	must(t, err)
 	must(t, json.Unmarshal(data, &sum))
 	if sum.Unchanged != 7160 || sum.Created+sum.Updated+sum.Failed != 0 {
-		t.Errorf("second run: got %d unchanged, %d created, %d updated, %d failed; want all 7160 unchanged", sum.Unchanged, sum.Created, sum.Updated, sum.Failed)
+		t.Errorf("third run: got %d unchanged, %d created, %d updated, %d failed; want all 7160 unchanged", sum.Unchanged, sum.Created, sum.Updated, sum.Failed)
 	}
 	for _, typ := range []string{"Patient", "Encounter"} {
 		ids := make([]string, 0, len(want[typ]))
@@ -85,7 +106,7 @@ func TestUploadSynthea(t *testing.T) {
 		}
 		for id, v := range s.versions(t, typ, ids) {
 			if v != "1" {
-				t.Errorf("%s/%s has version %s after two identical uploads, want 1", typ, id, v)
+				t.Errorf("%s/%s has version %s after three identical uploads, want 1", typ, id, v)
 			}
 		}
 	}

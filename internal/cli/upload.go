@@ -293,6 +293,13 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	if err != nil {
 		return err
 	}
+	rr, err := openRerun(ctx, cfg, files, out)
+	if err != nil {
+		return err
+	}
+	if rr.all() {
+		return allUnchanged(env.Stdout, out, cfg, rr)
+	}
 	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: cfg.order, BaseURL: cl.BaseURL(), TempDir: cfg.workDir})
 	if err != nil {
 		return err
@@ -310,6 +317,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	if p.Files() == 0 {
 		return fmt.Errorf("no NDJSON files to upload in %s (looked for *.ndjson and *.ndjson.gz)", cfg.src)
 	}
+	rr.skipUnchanged(p, out)
 	printPlan(out, p)
 	if p.Analysis != nil {
 		if err := reportDangling(ctx, out, env.Stderr, cl, p.Analysis.Stats); err != nil {
@@ -361,6 +369,11 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	rep.Close()
 	for _, f := range p.Skipped {
 		sum.FileProblems = append(sum.FileProblems, transfer.FileProblem{File: f.Name, Err: f.Err.Error()})
+	}
+	if runErr == nil && sum.Failed == 0 && len(sum.FileProblems) == 0 {
+		if err := rr.record(ctx, sum, planFiles(p)); err != nil {
+			fmt.Fprintf(env.Stderr, "warning: %v: a rerun will send these files again\n", err)
+		}
 	}
 	if err := writeSummary(env.Stdout, out, cfg, uploadJSON{Summary: sum, Nodes: cl.Stats()}); err != nil {
 		return err

@@ -146,6 +146,9 @@ func checkNodes(ctx context.Context, out, errw io.Writer, cl *cluster.Cluster) (
 type uploadJSON struct {
 	*transfer.Summary
 	Nodes []cluster.NodeStats `json:"nodes"`
+	// UnchangedFiles counts the files not sent because a finished load
+	// into this server read them as they are.
+	UnchangedFiles int `json:"unchangedFiles,omitempty"`
 }
 
 // printNodes prints one line per node when there is more than one.

@@ -1,0 +1,112 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+)
+
+// rerunReport is an upload's --report with the files a rerun left out.
+type rerunReport struct {
+	transfer.Summary
+	UnchangedFiles int `json:"unchangedFiles"`
+}
+
+// TestRerunSendsOnlyWhatChanged loads MIMIC-shaped data completely, then
+// runs the same upload again: nothing is sent. After one file is added
+// and another changed, the rerun sends exactly those two. After a
+// resource of the first load is deleted on the server, the rerun sees it
+// and sends everything again.
+func TestRerunSendsOnlyWhatChanged(t *testing.T) {
+	bed := testbed.Default(t)
+	s := server{base: bed.FHIRBaseURL}
+	dir, m := mimicDataGzip(t, 3, synth.GzipNone)
+	entries, err := os.ReadDir(dir)
+	must(t, err)
+	nfiles := len(entries)
+	tmp := t.TempDir()
+	report := filepath.Join(tmp, "report.json")
+	args := []string{"upload", "-i", dir, "--failure-log", filepath.Join(tmp, "f.log"), "--report", report}
+	load := func(what string) (result, rerunReport) {
+		t.Helper()
+		r := run(t, fhirSettings(bed.FHIRBaseURL), args...)
+		if r.code != cli.ExitOK {
+			t.Fatalf("%s: exit %d\n%s\n%s", what, r.code, r.stdout, r.stderr)
+		}
+		var rep rerunReport
+		data, err := os.ReadFile(report)
+		must(t, err)
+		must(t, json.Unmarshal(data, &rep))
+		return r, rep
+	}
+
+	_, first := load("first load")
+	if first.Landed() != m.Resources || first.Failed != 0 {
+		t.Fatalf("first load: %d landed, %d failed; want %d, 0", first.Landed(), first.Failed, m.Resources)
+	}
+
+	r, again := load("rerun")
+	if again.UnchangedFiles != nfiles || again.Read != 0 || regexp.MustCompile(`(?m)^\s+Batch \d+`).MatchString(r.stdout) {
+		t.Errorf("rerun: %d files unchanged, %d resources read; want %d and 0, nothing sent:\n%s", again.UnchangedFiles, again.Read, nfiles, r.stdout)
+	}
+	if want := fmt.Sprintf("%d files unchanged since the load of ", nfiles); !strings.Contains(r.stdout, want) {
+		t.Errorf("rerun: stdout lacks %q:\n%s", want, r.stdout)
+	}
+
+	// One file added, one changed (a line appended: its size changes).
+	prefix := randomID(t)
+	added := fmt.Sprintf(`{"resourceType":"Patient","id":"%s-new1"}`+"\n"+`{"resourceType":"Patient","id":"%s-new2"}`+"\n", prefix, prefix)
+	must(t, os.WriteFile(filepath.Join(dir, "MimicPatientAdded.ndjson"), []byte(added), 0o644))
+	org := filepath.Join(dir, "MimicOrganization.ndjson")
+	orgLines := countLines(t, org)
+	f, err := os.OpenFile(org, os.O_APPEND|os.O_WRONLY, 0)
+	must(t, err)
+	_, err = fmt.Fprintf(f, `{"resourceType":"Organization","id":"%s-org","name":"added"}`+"\n", prefix)
+	must(t, err)
+	must(t, f.Close())
+
+	r, partial := load("rerun after a change")
+	if partial.UnchangedFiles != 0 { // some sent: the summary is the load's
+		t.Errorf("rerun after a change: report says all %d files unchanged", partial.UnchangedFiles)
+	}
+	if partial.Files != 2 || partial.Read != 2+orgLines+1 || partial.Created != 3 || partial.Unchanged != orgLines || partial.Failed != 0 {
+		t.Errorf("rerun after a change: %d files, %d read, %d created, %d unchanged, %d failed; want 2 files, %d read, 3 created, %d unchanged, 0 failed\n%s",
+			partial.Files, partial.Read, partial.Created, partial.Unchanged, partial.Failed, 2+orgLines+1, orgLines, r.stdout)
+	}
+	if want := fmt.Sprintf("%d files unchanged since the load of ", nfiles-1); !strings.Contains(r.stdout, want) {
+		t.Errorf("rerun after a change: stdout lacks %q:\n%s", want, r.stdout)
+	}
+
+	// The added file's first Patient deleted on the server: the ledger's
+	// sample of it is gone, so everything is sent again.
+	if code, body := s.do(t, http.MethodDelete, "Patient/"+prefix+"-new1", nil, nil); code != http.StatusOK && code != http.StatusNoContent {
+		t.Fatalf("delete Patient/%s-new1: %d %s", prefix, code, body)
+	}
+	r, full := load("rerun after a delete")
+	if !strings.Contains(r.stdout, "is not on the server: sending them again") || full.Read != m.Resources+3 || full.Failed != 0 {
+		t.Errorf("rerun after a delete: %d read, %d failed; want %d read, 0 failed, and the reason:\n%s", full.Read, full.Failed, m.Resources+3, r.stdout)
+	}
+	if got := s.versions(t, "Patient", []string{prefix + "-new1"}); len(got) != 1 {
+		t.Errorf("Patient/%s-new1 is not on the server again", prefix)
+	}
+}
+
+// countLines counts the lines of a plain text file.
+func countLines(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	must(t, err)
+	return strings.Count(string(data), "\n")
+}
