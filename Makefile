@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth.
-.PHONY: build test demo bench bench-grid testbed-up testbed-down
+.PHONY: build test demo bench bench-grid bench-scale testbed-up testbed-down
 
 build:
 	go build -o bin/minio-to-fhir ./cmd/minio-to-fhir
@@ -17,6 +17,11 @@ bench:
 # The defaults against a grid of settings, on HAPI with H2 and with PostgreSQL (about an hour).
 bench-grid:
 	@go run ./bench/cmd/benchrun -only grid $(BENCH_FLAGS)
+
+# The plan's memory at 1 M, 3 M and 10 M resources, and a 1 M load into HAPI on
+# PostgreSQL, killed at half, resumed and verified (bench/scale.sh; about an hour).
+bench-scale:
+	@bench/scale.sh all
 
 testbed-up:
 	@scripts/testbed up

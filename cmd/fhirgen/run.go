@@ -53,6 +53,8 @@ func (o *options) bind(fs *flag.FlagSet) {
 	fs.StringVar(&o.size, "size", "", "choose the number of patients to make about `BYTES` of NDJSON (e.g. 500MB, 1GiB)")
 	fs.Int64Var(&o.synth.Seed, "seed", 1, "`seed` of the data set")
 	fs.Float64Var(&o.synth.Scale, "scale", 1, "multiply the per-patient event counts by `F`")
+	fs.Float64Var(&o.synth.ChartScale, "chart-scale", 1, "multiply the chartevents Observations once more by `F`; "+
+		fmt.Sprint(synth.DemoChartScale)+" gives the MIMIC-IV demo's shape (about 72% chartevents)")
 	fs.BoolVar(&o.gzipSome, "gzip-some", false, "write about half of the files as .ndjson.gz")
 	fs.BoolVar(&o.gzipAll, "gzip-all", false, "write every file as .ndjson.gz")
 	fs.BoolVar(&o.splitParts, "split-parts", false, "split the large files into 3 parts (NAME_part1.ndjson, ...)")

@@ -29,6 +29,7 @@ type serverFlags struct {
 	envFile  string
 	quiet    bool
 	workDir  string
+	spool    bool
 }
 
 func (c *serverFlags) bind(fs flagBinder) {
@@ -43,6 +44,7 @@ func (c *serverFlags) bind(fs flagBinder) {
 	fs.BoolVar(&c.json, "json", false, "")
 	fs.StringVar(&c.envFile, "env-file", "", "")
 	fs.StringVar(&c.workDir, "work-dir", "", "")
+	fs.BoolVar(&c.spool, "spool", true, "")
 	for _, n := range []string{"quiet", "q"} {
 		fs.BoolVar(&c.quiet, n, false, "")
 	}

@@ -60,6 +60,9 @@ Flags (the variable in brackets sets the same from .env or the environment):
                             when the server says it is HAPI FHIR 8.2 or later]
       --work-dir DIR        where the plan's and the load's temporary files go; the plan
                             says how much room they take [WORK_DIR, default $TMPDIR or /tmp]
+      --spool               keep a copy of each object of a bucket in the work directory while
+                            the upload runs, so that it is fetched once (default true;
+                            --spool=false fetches it twice, to plan and to send, with no disk)
       --checkpoint-dir DIR  where resume checkpoints are kept
                             (default ~/.local/state/minio-to-fhir)
       --fresh               ignore the checkpoint of an interrupted run and start over
@@ -300,6 +303,13 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	if rr.all() {
 		return allUnchanged(env.Stdout, out, cfg, rr)
 	}
+	files, sp, err := spoolInput(cfg.src, files, cfg.serverFlags)
+	if err != nil {
+		return err
+	}
+	if sp != nil {
+		defer sp.Close()
+	}
 	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: cfg.order, BaseURL: cl.BaseURL(), TempDir: cfg.workDir})
 	if err != nil {
 		return err
@@ -319,6 +329,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	}
 	rr.skipUnchanged(p, out)
 	printPlan(out, p)
+	printSpool(out, sp)
 	if p.Analysis != nil {
 		if err := reportDangling(ctx, out, env.Stderr, cl, p.Analysis.Stats); err != nil {
 			return err
@@ -371,7 +382,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		sum.FileProblems = append(sum.FileProblems, transfer.FileProblem{File: f.Name, Err: f.Err.Error()})
 	}
 	if runErr == nil && sum.Failed == 0 && len(sum.FileProblems) == 0 {
-		if err := rr.record(ctx, sum, planFiles(p)); err != nil {
+		if err := rr.record(sum, planFiles(p)); err != nil {
 			fmt.Fprintf(env.Stderr, "warning: %v: a rerun will send these files again\n", err)
 		}
 	}

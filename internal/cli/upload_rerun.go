@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/ledger"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/ndjson"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
@@ -147,18 +145,14 @@ func (r *rerun) skipUnchanged(p *plan.Plan, out io.Writer) {
 }
 
 // record adds a load that left every resource it read on the server,
-// with the first resource of each file as its sample.
-func (r *rerun) record(ctx context.Context, sum *transfer.Summary, sent []source.File) error {
+// with the first resource of each file (the plan read it) as its sample.
+func (r *rerun) record(sum *transfer.Summary, sent []plan.File) error {
 	if r == nil {
 		return nil
 	}
 	ld := ledger.Load{At: time.Now().UTC(), Landed: map[string]int{}}
 	for _, f := range sent {
-		sample, err := firstResource(ctx, f)
-		if err != nil {
-			return err
-		}
-		ld.Files = append(ld.Files, ledger.File{Name: f.Name, Size: f.Size, Version: f.Version, Sample: sample})
+		ld.Files = append(ld.Files, ledger.File{Name: f.Name, Size: f.Size, Version: f.Version, Sample: f.First})
 	}
 	for t, c := range sum.ByType {
 		ld.Landed[t] = c.Landed()
@@ -199,39 +193,12 @@ func allUnchanged(stdout, out io.Writer, cfg *uploadConfig, r *rerun) error {
 }
 
 // planFiles returns the files of a plan's steps.
-func planFiles(p *plan.Plan) []source.File {
-	var out []source.File
+func planFiles(p *plan.Plan) []plan.File {
+	var out []plan.File
 	for _, st := range p.Steps {
-		for _, f := range st.Files {
-			out = append(out, f.File)
-		}
+		out = append(out, st.Files...)
 	}
 	return out
-}
-
-// firstResource returns the Type/id of the first resource of f, or "".
-func firstResource(ctx context.Context, f source.File) (string, error) {
-	lines, err := f.OpenLines(ctx, 0)
-	if err != nil {
-		return "", err
-	}
-	defer lines.Close()
-	for {
-		line, err := lines.Next()
-		if err == io.EOF {
-			return "", nil
-		}
-		if err != nil {
-			var le *source.LineError
-			if errors.As(err, &le) {
-				continue
-			}
-			return "", err
-		}
-		if typ, id, ok := ndjson.PeekRaw(line.Data); ok {
-			return string(typ) + "/" + string(id), nil
-		}
-	}
 }
 
 // stamp shows the time of a load.

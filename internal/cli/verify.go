@@ -43,6 +43,8 @@ Flags (the variable in brackets sets the same from .env or the environment):
       --json                print the report as JSON on stdout
       --env-file FILE       read settings from FILE instead of ./.env
       --work-dir DIR        where the plan's temporary files go [WORK_DIR, default $TMPDIR or /tmp]
+      --spool               keep a copy of each object of a bucket in the work directory, so that
+                            it is fetched once (default true)
   -q, --quiet               print only the result line
   -h, --help                show this help
 
@@ -158,6 +160,13 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	files, err := src.List(ctx)
 	if err != nil {
 		return err
+	}
+	files, sp, err := spoolInput(src, files, o.serverFlags)
+	if err != nil {
+		return err
+	}
+	if sp != nil {
+		defer sp.Close()
 	}
 	// The plan reads the input as upload does: its analysis holds the
 	// duplicate rule, so verify compares exactly the lines upload writes.

@@ -3,8 +3,13 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"syscall"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
 )
 
 // errWorkDir marks a work directory that cannot be used.
@@ -30,6 +35,33 @@ func workDir(flagValue string, s settings) (string, error) {
 	f.Close()
 	os.Remove(name)
 	return dir, nil
+}
+
+// spoolInput reads the objects of a bucket through a spool in the work
+// directory, so that each is fetched once although the plan and the load
+// both read it; local files are read where they are. The returned close
+// removes the spool (nil when there is none).
+func spoolInput(src source.Source, files []source.File, c serverFlags) ([]source.File, *source.Spool, error) {
+	switch src.(type) {
+	case source.Dir, source.FailureLog:
+		return files, nil, nil
+	}
+	if !c.spool {
+		return files, nil, nil
+	}
+	sp, err := source.NewSpool(c.workDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w %s: %v", errWorkDir, c.workDir, err)
+	}
+	return sp.Files(files), sp, nil
+}
+
+// printSpool says how much of the work directory the spool takes.
+func printSpool(w io.Writer, sp *source.Spool) {
+	if sp != nil && sp.Bytes() > 0 {
+		fmt.Fprintf(w, "Spool: %s of objects kept in the work directory, so each is fetched once (--spool=false fetches them again to send)\n\n",
+			humanize.IBytes(uint64(sp.Bytes())))
+	}
 }
 
 // diskFull reports whether err is a full disk (or quota).

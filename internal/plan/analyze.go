@@ -179,6 +179,9 @@ func (z *analyzer) readInputs(ctx context.Context, present []string, byType map[
 		for i := range fs {
 			lastFile := ""
 			n, err := eachLine(ctx, fs[i], z.opts.MaxLine, func(typ string, ti int, id []byte, line source.Line) {
+				if fs[i].First == "" {
+					fs[i].First = typ + "/" + string(id)
+				}
 				if line.File != lastFile {
 					z.sp.file(line.File)
 					lastFile = line.File

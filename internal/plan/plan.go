@@ -21,6 +21,9 @@ type File struct {
 	// Lines is the number of non-blank lines (resources to send); -1 when
 	// the file was not counted.
 	Lines int
+	// First is the Type/id of the file's first resource, when the plan
+	// read the file ("" otherwise).
+	First string
 }
 
 // Step is a set of types that can be written together: none references

@@ -29,6 +29,11 @@ type Options struct {
 	// procedures, medications, observations, specimens, ...); the number of
 	// encounters stays. 0 means 1.
 	Scale float64 `json:"scale,omitempty"`
+	// ChartScale multiplies the chartevents Observations once more (0
+	// means 1). DemoChartScale gives the shape of the MIMIC-IV Clinical
+	// Database Demo on FHIR, where chartevents are about 72% of the
+	// resources (about 670,000 of 929,000).
+	ChartScale float64 `json:"chartScale,omitempty"`
 	// Gzip selects the files written as .ndjson.gz.
 	Gzip Gzip `json:"gzip,omitempty"`
 	// SplitParts, when above 1, splits the large files (Encounter,
@@ -53,6 +58,12 @@ type Options struct {
 	Workers int `json:"-"`
 }
 
+// DemoChartScale is the ChartScale of the demo's shape: with it about 72%
+// of the resources are chartevents Observations and 8% labevents, as in
+// the MIMIC-IV demo on FHIR (chartevents about 670,000 of its 929,000
+// resources).
+const DemoChartScale = 6
+
 const (
 	defaultWindow = 1 << 16
 	maxPadding    = 16 << 20
@@ -76,6 +87,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("patients must be at most %d, got %d", math.MaxInt32/2, o.Patients)
 	case o.Scale < 0 || o.Scale > 1000 || math.IsNaN(o.Scale):
 		return o, fmt.Errorf("scale must be between 0 and 1000, got %v", o.Scale)
+	case o.ChartScale < 0 || o.ChartScale > 1000 || math.IsNaN(o.ChartScale):
+		return o, fmt.Errorf("chart scale must be between 0 and 1000, got %v", o.ChartScale)
 	case o.Gzip != GzipNone && o.Gzip != GzipSome && o.Gzip != GzipAll:
 		return o, fmt.Errorf("gzip must be %q, %q or %q, got %q", GzipNone, GzipSome, GzipAll, o.Gzip)
 	case o.SplitParts < 0 || o.SplitParts > 1000:
@@ -91,6 +104,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Scale == 0 {
 		o.Scale = 1
+	}
+	if o.ChartScale == 0 {
+		o.ChartScale = 1
 	}
 	if o.ShuffleWindow == 0 {
 		o.ShuffleWindow = defaultWindow

@@ -97,7 +97,7 @@ func planFor(o *Options, p int) plan {
 	pl.lab = scaled(20, 60)
 	pl.specLab = (pl.lab + labsPerSpecimen - 1) / labsPerSpecimen
 	pl.micro = scaled(1, 3)
-	pl.chart = scaled(30, 90)
+	pl.chart = int(math.Round(float64(scaled(30, 90)) * o.ChartScale))
 	pl.dte = scaled(3, 7)
 	pl.out = scaled(4, 12)
 	pl.obsED = perParent(pl.ed, 1, 3)

@@ -1,0 +1,90 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// TestSpool reads files through a spool as an upload does (plan, then
+// send): each is fetched once when the first read reaches its end, again
+// when it stopped early, and the copies read back the same bytes.
+func TestSpool(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("{\"resourceType\":\"Patient\",\"id\":\"z\"}\n"))
+	zw.Close()
+	contents := map[string][]byte{
+		"a.ndjson":    []byte("{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\",\"id\":\"b\"}\n"),
+		"z.ndjson.gz": gz.Bytes(),
+	}
+	fetches := map[string]int{}
+	var files []File
+	for _, name := range []string{"a.ndjson", "z.ndjson.gz"} {
+		files = append(files, File{Name: name, Size: int64(len(contents[name])), Open: func(context.Context) (io.ReadCloser, error) {
+			fetches[name]++
+			return io.NopCloser(bytes.NewReader(contents[name])), nil
+		}})
+	}
+	sp, err := NewSpool(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = sp.Files(files)
+	ctx := context.Background()
+	readLines := func(f File) []string {
+		lines, err := f.OpenLines(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lines.Close()
+		var out []string
+		for {
+			l, err := lines.Next()
+			if err == io.EOF {
+				return out
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(l.Data))
+		}
+	}
+	for _, f := range files {
+		first, second := readLines(f), readLines(f)
+		if len(first) == 0 || len(first) != len(second) || first[0] != second[0] {
+			t.Errorf("%s: read %q, then %q", f.Name, first, second)
+		}
+		if fetches[f.Name] != 1 {
+			t.Errorf("%s fetched %d times, want 1", f.Name, fetches[f.Name])
+		}
+	}
+	if got, want := sp.Bytes(), int64(len(contents["a.ndjson"])+len(contents["z.ndjson.gz"])); got != want {
+		t.Errorf("spool holds %d bytes, want %d", got, want)
+	}
+
+	// A read that stops early keeps no copy.
+	early := sp.Files([]File{{Name: "e.ndjson", Open: func(context.Context) (io.ReadCloser, error) {
+		fetches["e"]++
+		return io.NopCloser(bytes.NewReader(contents["a.ndjson"])), nil
+	}}})[0]
+	rc, err := early.Open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Read(make([]byte, 5))
+	rc.Close()
+	if got := readLines(early); len(got) != 2 || fetches["e"] != 2 {
+		t.Errorf("after an early stop: read %q with %d fetches, want 2 lines and 2 fetches", got, fetches["e"])
+	}
+	if err := sp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(sp.dir); !os.IsNotExist(err) {
+		t.Errorf("the spool's folder is still there: %v", err)
+	}
+}
