@@ -113,7 +113,9 @@ func (l *Ledger) find(name string) int {
 
 // same reports whether two Files are the same content by name, size and
 // version.
-func (f File) same(g File) bool { return f.Name == g.Name && f.Size == g.Size && f.Version == g.Version }
+func (f File) same(g File) bool {
+	return f.Name == g.Name && f.Size == g.Size && f.Version == g.Version
+}
 
 func (ld Load) file(name string) File {
 	i := sort.Search(len(ld.Files), func(i int) bool { return ld.Files[i].Name >= name })
