@@ -3,7 +3,6 @@ package graph
 import (
 	"math/rand/v2"
 	"runtime"
-	"strconv"
 	"testing"
 )
 
@@ -32,45 +31,6 @@ func BenchmarkKey(b *testing.B) {
 	}
 }
 
-// BenchmarkIndexBuild adds n keys and builds the Index; MB-heap is the
-// live heap with only the Index held.
-func BenchmarkIndexBuild(b *testing.B) {
-	for _, n := range []int{1_000_000, 10_000_000} {
-		b.Run(strconv.Itoa(n/1_000_000)+"M", func(b *testing.B) {
-			keys := randomKeys(n)
-			b.ReportAllocs()
-			var ix *Index
-			for b.Loop() {
-				bl := NewIndexBuilder(n)
-				for _, k := range keys {
-					bl.Add(k)
-				}
-				ix = bl.Build()
-			}
-			b.StopTimer()
-			keys = nil
-			b.ReportMetric(heapMB(), "MB-heap")
-			runtime.KeepAlive(ix)
-		})
-	}
-}
-
-// BenchmarkLookup looks up keys, all present, in an index of 10M.
-func BenchmarkLookup(b *testing.B) {
-	keys := randomKeys(10_000_000)
-	var bl IndexBuilder
-	for _, k := range keys {
-		bl.Add(k)
-	}
-	ix := bl.Build()
-	i := 0
-	for b.Loop() {
-		if _, ok := ix.Lookup(keys[i]); !ok {
-			b.Fatal("key not found")
-		}
-		i = (i + 7919) % len(keys)
-	}
-}
 
 // planGraph returns a graph of n nodes shaped like a MIMIC load: pairs of
 // Encounters (ED partOf hospital stay) and microbiology triples (test,

@@ -4,7 +4,7 @@ import "fmt"
 
 // Graph holds the references between resources that decide their order:
 // an edge src -> dst says that node src references node dst, so dst must
-// be written first. Nodes are positions in an Index. Only edges that
+// be written first. Nodes are numbered from 0. Only edges that
 // matter need be added (between resources whose types reference each
 // other); a node without edges is at level 0 and in no cycle.
 //
@@ -47,9 +47,6 @@ func (g *Graph) AddEdge(src, dst uint32) {
 	g.src = append(g.src, src)
 	g.dst = append(g.dst, dst)
 }
-
-// Nodes returns the number of nodes.
-func (g *Graph) Nodes() int { return g.n }
 
 // Edges returns the number of edges added, self-loops and duplicates
 // included.

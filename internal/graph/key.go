@@ -14,7 +14,7 @@ const (
 // it: the two become one node, which is written at a level that comes
 // after everything either references and before everything that
 // references either, so the order stays valid (at worst a cycle grows or
-// a level is added). IndexBuilder counts such a key as a duplicate.
+// a level is added). The planner counts such a key as a duplicate.
 func Key(typ, id string) uint64 {
 	h := uint64(fnvOffset)
 	for i := 0; i < len(typ); i++ {
