@@ -43,7 +43,7 @@ type Analysis struct {
 
 // placedFilter is a bit per hash slot, set for the keys of resources not
 // in wave 0 or in a cycle: most resources are neither, and the filter
-// answers for them without a lookup in the index, which for a large input
+// answers for them without a search of the graph's nodes, which for a large input
 // is a trip to memory. A set bit may be another key's: Place then looks.
 // It costs about 1 byte per placed resource. BenchmarkPlace keeps it: on a
 // million MIMIC-shaped resources Place takes 82-110 ns a resource with it

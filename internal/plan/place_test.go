@@ -28,9 +28,9 @@ func mimicPlan(tb testing.TB, patients int) *Plan {
 	return p
 }
 
-// TestPlaceFilter: Place, which skips the index for keys its filter
+// TestPlaceFilter: Place, which skips the search of the nodes for keys its filter
 // clears, gives every resource of MIMIC-shaped data (waves and cycles
-// included) what a lookup in the index gives.
+// included) what a search of the nodes gives.
 func TestPlaceFilter(t *testing.T) {
 	p := mimicPlan(t, 40)
 	a := p.Analysis
@@ -44,7 +44,7 @@ func TestPlaceFilter(t *testing.T) {
 				total++
 				got, want := a.Place(typ, string(id)), a.placeKey(graph.KeyBytes(typ, id))
 				if got != want {
-					t.Fatalf("%s/%s: Place = %+v, the index says %+v", typ, id, got, want)
+					t.Fatalf("%s/%s: Place = %+v, the nodes say %+v", typ, id, got, want)
 				}
 				if got != (Placement{}) {
 					placed++
@@ -65,9 +65,9 @@ func TestPlaceFilter(t *testing.T) {
 
 // BenchmarkPlace asks where each resource of a MIMIC-shaped input of
 // about a million resources goes, as transfer does for every line: with
-// the placed filter (Place) and with a lookup in the index only
+// the placed filter (Place) and with a search of the nodes only
 // (placeKey). The filter pays when most resources are in wave 0 and the
-// index is too large for the CPU's caches.
+// nodes are too many for the CPU's caches.
 func BenchmarkPlace(b *testing.B) {
 	p := mimicPlan(b, 5000)
 	var typs, ids []string
