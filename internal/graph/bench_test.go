@@ -31,7 +31,6 @@ func BenchmarkKey(b *testing.B) {
 	}
 }
 
-
 // planGraph returns a graph of n nodes shaped like a MIMIC load: pairs of
 // Encounters (ED partOf hospital stay) and microbiology triples (test,
 // organism, susceptibility: 4 edges, one cycle), m edges in all, on
