@@ -19,17 +19,17 @@ type flagBinder interface {
 // to the FHIR server (upload, verify): the same names, meanings and
 // defaults in both.
 type serverFlags struct {
-	input    string
-	fhirURL  string
-	retries  int
-	timeout  time.Duration
-	caCert   string
-	insecure bool
-	json     bool
-	envFile  string
-	quiet    bool
-	workDir  string
-	spool    bool
+	input     string
+	fhirURL   string
+	retries   int
+	timeout   time.Duration
+	caCert    string
+	insecure  bool
+	json      bool
+	envFile   string
+	quiet     bool
+	workDir   string
+	fetchOnce bool
 }
 
 func (c *serverFlags) bind(fs flagBinder) {
@@ -44,7 +44,7 @@ func (c *serverFlags) bind(fs flagBinder) {
 	fs.BoolVar(&c.json, "json", false, "")
 	fs.StringVar(&c.envFile, "env-file", "", "")
 	fs.StringVar(&c.workDir, "work-dir", "", "")
-	fs.BoolVar(&c.spool, "spool", true, "")
+	fs.BoolVar(&c.fetchOnce, "fetch-once", true, "")
 	for _, n := range []string{"quiet", "q"} {
 		fs.BoolVar(&c.quiet, n, false, "")
 	}

@@ -60,9 +60,9 @@ Flags (the variable in brackets sets the same from .env or the environment):
                             when the server says it is HAPI FHIR 8.2 or later]
       --work-dir DIR        where the plan's and the load's temporary files go; the plan
                             says how much room they take [WORK_DIR, default $TMPDIR or /tmp]
-      --spool               keep a copy of each object of a bucket in the work directory while
+      --fetch-once          keep a copy of each object of a bucket in the work directory while
                             the upload runs, so that it is fetched once (default true;
-                            --spool=false fetches it twice, to plan and to send, with no disk)
+                            --fetch-once=false fetches it twice, to plan and to send, with no disk)
       --checkpoint-dir DIR  where resume checkpoints are kept
                             (default ~/.local/state/minio-to-fhir)
       --fresh               ignore the checkpoint of an interrupted run and start over
@@ -303,7 +303,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	if rr.all() {
 		return allUnchanged(env.Stdout, out, cfg, rr)
 	}
-	files, sp, err := spoolInput(cfg.src, files, cfg.serverFlags)
+	files, sp, err := fetchOnce(cfg.src, files, cfg.serverFlags)
 	if err != nil {
 		return err
 	}
@@ -329,7 +329,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	}
 	rr.skipUnchanged(p, out)
 	printPlan(out, p)
-	printSpool(out, sp)
+	printCopies(out, sp)
 	if p.Analysis != nil {
 		if err := reportDangling(ctx, out, env.Stderr, cl, p.Analysis.Stats); err != nil {
 			return err

@@ -43,7 +43,7 @@ Flags (the variable in brackets sets the same from .env or the environment):
       --json                print the report as JSON on stdout
       --env-file FILE       read settings from FILE instead of ./.env
       --work-dir DIR        where the plan's temporary files go [WORK_DIR, default $TMPDIR or /tmp]
-      --spool               keep a copy of each object of a bucket in the work directory, so that
+      --fetch-once          keep a copy of each object of a bucket in the work directory, so that
                             it is fetched once (default true)
   -q, --quiet               print only the result line
   -h, --help                show this help
@@ -161,7 +161,7 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	if err != nil {
 		return err
 	}
-	files, sp, err := spoolInput(src, files, o.serverFlags)
+	files, sp, err := fetchOnce(src, files, o.serverFlags)
 	if err != nil {
 		return err
 	}

@@ -37,29 +37,29 @@ func workDir(flagValue string, s settings) (string, error) {
 	return dir, nil
 }
 
-// spoolInput reads the objects of a bucket through a spool in the work
+// fetchOnce reads the objects of a bucket through copies in the work
 // directory, so that each is fetched once although the plan and the load
 // both read it; local files are read where they are. The returned close
-// removes the spool (nil when there is none).
-func spoolInput(src source.Source, files []source.File, c serverFlags) ([]source.File, *source.Spool, error) {
+// removes the copies (nil when there are none).
+func fetchOnce(src source.Source, files []source.File, c serverFlags) ([]source.File, *source.Copies, error) {
 	switch src.(type) {
 	case source.Dir, source.FailureLog:
 		return files, nil, nil
 	}
-	if !c.spool {
+	if !c.fetchOnce {
 		return files, nil, nil
 	}
-	sp, err := source.NewSpool(c.workDir)
+	sp, err := source.NewCopies(c.workDir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w %s: %v", errWorkDir, c.workDir, err)
 	}
 	return sp.Files(files), sp, nil
 }
 
-// printSpool says how much of the work directory the spool takes.
-func printSpool(w io.Writer, sp *source.Spool) {
+// printCopies says how much of the work directory the copies take.
+func printCopies(w io.Writer, sp *source.Copies) {
 	if sp != nil && sp.Bytes() > 0 {
-		fmt.Fprintf(w, "Spool: %s of objects kept in the work directory, so each is fetched once (--spool=false fetches them again to send)\n\n",
+		fmt.Fprintf(w, "Copies: %s of objects kept in the work directory, so each is fetched once (--fetch-once=false fetches them again to send)\n\n",
 			humanize.IBytes(uint64(sp.Bytes())))
 	}
 }

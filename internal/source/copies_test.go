@@ -10,10 +10,10 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// TestSpool reads files through a spool as an upload does (plan, then
+// TestCopies reads files through copies as an upload does (plan, then
 // send): each is fetched once when the first read reaches its end, again
 // when it stopped early, and the copies read back the same bytes.
-func TestSpool(t *testing.T) {
+func TestCopies(t *testing.T) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte("{\"resourceType\":\"Patient\",\"id\":\"z\"}\n"))
@@ -30,7 +30,7 @@ func TestSpool(t *testing.T) {
 			return io.NopCloser(bytes.NewReader(contents[name])), nil
 		}})
 	}
-	sp, err := NewSpool(t.TempDir())
+	sp, err := NewCopies(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestSpool(t *testing.T) {
 		}
 	}
 	if got, want := sp.Bytes(), int64(len(contents["a.ndjson"])+len(contents["z.ndjson.gz"])); got != want {
-		t.Errorf("spool holds %d bytes, want %d", got, want)
+		t.Errorf("the copies hold %d bytes, want %d", got, want)
 	}
 
 	// A read that stops early keeps no copy.
@@ -85,6 +85,6 @@ func TestSpool(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(sp.dir); !os.IsNotExist(err) {
-		t.Errorf("the spool's folder is still there: %v", err)
+		t.Errorf("the copies' folder is still there: %v", err)
 	}
 }

@@ -10,44 +10,44 @@ import (
 	"sync"
 )
 
-// Spool keeps a copy of each file the first time it is read to the end,
+// Copies keeps a copy of each file the first time it is read to the end,
 // in a folder of dir, so that later reads (an upload reads its input
 // twice: to plan, then to send) come from the copy and a bucket's objects
 // are fetched once per run. A read that stops early keeps nothing; the
 // next one fetches again. Close removes the folder.
-type Spool struct {
+type Copies struct {
 	dir string
 	mu  sync.Mutex
 	n   int
-	// Bytes counts the bytes spooled.
+	// Bytes counts the bytes copied.
 	bytes int64
 }
 
-// NewSpool makes the spool's folder in dir.
-func NewSpool(dir string) (*Spool, error) {
-	d, err := os.MkdirTemp(dir, "minio-to-fhir-spool-")
+// NewCopies makes the copies' folder in dir.
+func NewCopies(dir string) (*Copies, error) {
+	d, err := os.MkdirTemp(dir, "minio-to-fhir-copies-")
 	if err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
+		return nil, fmt.Errorf("copies of the input: %w", err)
 	}
-	return &Spool{dir: d}, nil
+	return &Copies{dir: d}, nil
 }
 
-// Bytes returns the bytes the spool holds.
-func (s *Spool) Bytes() int64 {
+// Bytes returns the bytes the copies hold.
+func (s *Copies) Bytes() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.bytes
 }
 
-// Close removes the spool and what it holds.
-func (s *Spool) Close() error { return os.RemoveAll(s.dir) }
+// Close removes the copies and their folder.
+func (s *Copies) Close() error { return os.RemoveAll(s.dir) }
 
-// Files returns files whose Open reads through the spool.
-func (s *Spool) Files(files []File) []File {
+// Files returns files whose Open reads through the copies.
+func (s *Copies) Files(files []File) []File {
 	out := make([]File, len(files))
 	for i, f := range files {
 		if f.Err == nil && f.Open != nil {
-			sf := &spooled{s: s, open: f.Open}
+			sf := &copied{s: s, open: f.Open}
 			f.Open = sf.Open
 		}
 		out[i] = f
@@ -55,9 +55,9 @@ func (s *Spool) Files(files []File) []File {
 	return out
 }
 
-// spooled is one file of a spool.
-type spooled struct {
-	s    *Spool
+// copied is one file of Copies.
+type copied struct {
+	s    *Copies
 	open func(ctx context.Context) (io.ReadCloser, error)
 	mu   sync.Mutex
 	path string // set once a copy is complete
@@ -65,7 +65,7 @@ type spooled struct {
 
 // Open returns the copy when there is one, else the file itself, copied
 // as it is read.
-func (f *spooled) Open(ctx context.Context) (io.ReadCloser, error) {
+func (f *copied) Open(ctx context.Context) (io.ReadCloser, error) {
 	f.mu.Lock()
 	path := f.path
 	f.mu.Unlock()
@@ -83,15 +83,15 @@ func (f *spooled) Open(ctx context.Context) (io.ReadCloser, error) {
 	w, err := os.OpenFile(name+".partial", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		rc.Close()
-		return nil, fmt.Errorf("spool: %w", err)
+		return nil, fmt.Errorf("copies of the input: %w", err)
 	}
 	return &teeReader{f: f, rc: rc, w: w, name: name}, nil
 }
 
-// teeReader copies what it reads into the spool, and keeps the copy when
+// teeReader copies what it reads into its file, and keeps the copy when
 // it reaches the end.
 type teeReader struct {
-	f    *spooled
+	f    *copied
 	rc   io.ReadCloser
 	w    *os.File
 	name string
@@ -104,7 +104,7 @@ func (t *teeReader) Read(p []byte) (int, error) {
 	n, err := t.rc.Read(p)
 	if n > 0 && t.werr == nil {
 		if _, werr := t.w.Write(p[:n]); werr != nil {
-			t.werr = fmt.Errorf("spool: %w", werr)
+			t.werr = fmt.Errorf("copies of the input: %w", werr)
 		}
 		t.n += int64(n)
 	}

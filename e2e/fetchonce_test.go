@@ -15,9 +15,9 @@ import (
 )
 
 // TestBucketObjectsFetchedOnce uploads MIMIC-shaped objects from MinIO
-// through a proxy that counts the requests: with the spool (the default)
+// through a proxy that counts the requests: with --fetch-once (the default)
 // each object is fetched once although the plan and the load both read
-// it; with --spool=false twice. Both loads are complete.
+// it; with --fetch-once=false twice. Both loads are complete.
 func TestBucketObjectsFetchedOnce(t *testing.T) {
 	bed := testbed.Default(t)
 	dir, m := mimicDataGzip(t, 2, synth.GzipSome)
@@ -43,8 +43,8 @@ func TestBucketObjectsFetchedOnce(t *testing.T) {
 		args  []string
 		fetch int
 	}{
-		{"spool", nil, 1},
-		{"no spool", []string{"--spool=false", "--fresh"}, 2},
+		{"fetch once", nil, 1},
+		{"fetch twice", []string{"--fetch-once=false", "--fresh"}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			seen := len(p.Events())
