@@ -36,26 +36,8 @@ func TestCopies(t *testing.T) {
 	}
 	files = sp.Files(files)
 	ctx := context.Background()
-	readLines := func(f File) []string {
-		lines, err := f.OpenLines(ctx, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer lines.Close()
-		var out []string
-		for {
-			l, err := lines.Next()
-			if err == io.EOF {
-				return out
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, string(l.Data))
-		}
-	}
 	for _, f := range files {
-		first, second := readLines(f), readLines(f)
+		first, second := read(t, f, 0), read(t, f, 0)
 		if len(first) == 0 || len(first) != len(second) || first[0] != second[0] {
 			t.Errorf("%s: read %q, then %q", f.Name, first, second)
 		}
@@ -78,7 +60,7 @@ func TestCopies(t *testing.T) {
 	}
 	rc.Read(make([]byte, 5))
 	rc.Close()
-	if got := readLines(early); len(got) != 2 || fetches["e"] != 2 {
+	if got := read(t, early, 0); len(got) != 2 || fetches["e"] != 2 {
 		t.Errorf("after an early stop: read %q with %d fetches, want 2 lines and 2 fetches", got, fetches["e"])
 	}
 	if err := sp.Close(); err != nil {
