@@ -14,16 +14,6 @@ func heapMB() float64 {
 	return float64(m.HeapAlloc) / (1 << 20)
 }
 
-// randomKeys returns n keys as Key gives them, from a fixed seed.
-func randomKeys(n int) []uint64 {
-	r := rand.New(rand.NewPCG(5, 6))
-	keys := make([]uint64, n)
-	for i := range keys {
-		keys[i] = r.Uint64()
-	}
-	return keys
-}
-
 func BenchmarkKey(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
