@@ -11,6 +11,7 @@ import (
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cluster"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/series"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
 )
 
@@ -146,6 +147,10 @@ func checkNodes(ctx context.Context, out, errw io.Writer, cl *cluster.Cluster) (
 type uploadJSON struct {
 	*transfer.Summary
 	Nodes []cluster.NodeStats `json:"nodes"`
+	// The HTML report, the file of the time series, and the series.
+	ReportHTML string         `json:"reportHtml,omitempty"`
+	SeriesFile string         `json:"seriesFile,omitempty"`
+	Series     *series.Series `json:"series,omitempty"`
 }
 
 // printNodes prints one line per node when there is more than one.
