@@ -80,7 +80,7 @@ func Charts(s series.Series) []Chart {
 		}
 	}
 	out := []Chart{
-		newChart(s, "rate", "Resources confirmed per second", "/s", []lineDef{
+		newChart(s, "rate", "Resources confirmed", "per second", []lineDef{
 			{"written", green, perSec(func(p series.Point) int { return p.Written })},
 			{"unchanged", blue, perSec(func(p series.Point) int { return p.Unchanged })},
 			{"failed", red, perSec(func(p series.Point) int { return p.Failed })},
@@ -113,7 +113,7 @@ func Charts(s series.Series) []Chart {
 				return 0
 			})})
 		}
-		out = append(out, newChart(s, "nodes", "Resources answered per second, by node", "/s", defs))
+		out = append(out, newChart(s, "nodes", "Resources answered by node", "per second", defs))
 	}
 	out = append(out,
 		newChart(s, "cpu", "Client CPU", "cores", []lineDef{
