@@ -187,6 +187,9 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if o.ckptDir == "" {
 		o.ckptDir = defaultCheckpointDir(env)
 	}
+	if err := o.htmlReportFlags.check(); err != nil {
+		return nil, err
+	}
 	if o.retries < 1 {
 		return nil, usageErrorf("--retries must be at least 1")
 	}

@@ -30,9 +30,18 @@ func (o *htmlReportFlags) bind(fs flagBinder) {
 	fs.DurationVar(&o.seriesInterval, "series-interval", time.Duration(series.DefaultInterval*float64(time.Second)), "")
 }
 
-// htmlRewrite is how often the report is rewritten during a load (at
-// the end of the first point after it).
-const htmlRewrite = 30 * time.Second
+// check reports a usage error in the flags.
+func (o *htmlReportFlags) check() error {
+	if o.seriesInterval < 100*time.Millisecond {
+		return usageErrorf("--series-interval %s is too short: use 100ms or more", o.seriesInterval)
+	}
+	return nil
+}
+
+// htmlEvery is how often the report is rewritten during a load, in
+// points of the series' first interval (30 s by default): at the end of
+// the first point after that.
+const htmlEvery = 6
 
 // defaultReportHTML is upload_report.html next to the failure log.
 func defaultReportHTML(failureLog string) string {
@@ -105,7 +114,7 @@ func (lr *liveReport) start(gate func() (float64, int, int)) error {
 		defer lr.wg.Done()
 		lr.rec.Run(ctx, func(s series.Series) {
 			lr.mu.Lock()
-			due := time.Since(lr.written) >= htmlRewrite
+			due := time.Since(lr.written) >= lr.every()
 			lr.mu.Unlock()
 			if due && ctx.Err() == nil {
 				lr.write(s, nil, nil) //nolint:errcheck // kept in lr.err
@@ -114,6 +123,9 @@ func (lr *liveReport) start(gate func() (float64, int, int)) error {
 	}()
 	return nil
 }
+
+// every is how often the report is rewritten.
+func (lr *liveReport) every() time.Duration { return htmlEvery * lr.cfg.seriesInterval }
 
 // finishInto stops the series, writes the final report and puts the
 // series and the report's path into the summary.
@@ -131,7 +143,7 @@ func (lr *liveReport) finishInto(all *uploadJSON, runErr error) error {
 // write renders the page: of the load so far when sum is nil, else of
 // its end.
 func (lr *liveReport) write(s series.Series, sum *transfer.Summary, runErr error) error {
-	pg := uploadPage(lr.cfg, lr.plan, s, sum, runErr, lr.cl.Stats())
+	pg := uploadPage(lr.cfg, lr.every(), lr.plan, s, sum, runErr, lr.cl.Stats())
 	pg.Generated = time.Now().UTC().Format("2006-01-02 15:04:05 UTC")
 	err := report.Write(lr.html, pg)
 	lr.mu.Lock()

@@ -14,7 +14,7 @@ import (
 )
 
 // uploadPage is the HTML report of a load: sum is nil while it runs.
-func uploadPage(cfg *uploadConfig, p *plan.Plan, s series.Series, sum *transfer.Summary, runErr error, nodes []cluster.NodeStats) *report.Page {
+func uploadPage(cfg *uploadConfig, every time.Duration, p *plan.Plan, s series.Series, sum *transfer.Summary, runErr error, nodes []cluster.NodeStats) *report.Page {
 	pg := &report.Page{
 		Title:    "Upload report",
 		Subtitle: fmt.Sprintf("%s → %s", cfg.src, destination(cfg.nodes)),
@@ -27,7 +27,7 @@ func uploadPage(cfg *uploadConfig, p *plan.Plan, s series.Series, sum *transfer.
 	}
 	w, u, f := s.Totals()
 	if sum == nil {
-		pg.Status, pg.Refresh = "running", int(htmlRewrite/time.Second)
+		pg.Status, pg.Refresh = "running", max(1, int(every.Round(time.Second)/time.Second))
 		pg.ETA = eta(p, s)
 		pg.Summary = []report.KV{
 			{K: "Resources in the plan", V: resources(p.Lines())},
