@@ -51,6 +51,7 @@ type domPage struct {
 	Fetchers  int        `json:"fetchers"`  // elements that could fetch: [src], [href], link, script, iframe
 	Resources int        `json:"resources"` // the page's resource timing entries
 	Title     string     `json:"title"`
+	Tables    string     `json:"tables"` // the text of the tables and their examples
 }
 
 // readDOM reads the charts and a few facts from the rendered page.
@@ -70,6 +71,7 @@ const readDOM = `(() => ({
 	fetchers: document.querySelectorAll('[src], [href], link, script, iframe, object, embed').length,
 	resources: performance.getEntriesByType('resource').length,
 	title: document.title,
+	tables: Array.from(document.querySelectorAll('table, ul')).map(e => e.textContent).join('\n'),
 }))()`
 
 // openReport opens the HTML report at path in headless Chromium (Debian's

@@ -82,6 +82,20 @@ func TestReportHTML(t *testing.T) {
 	if !strings.Contains(dom.Refusals, "HAPI-0522") || !strings.Contains(dom.Refusals, "Bundle/"+id+"-b1") {
 		t.Errorf("the refusals table says %q, want HAPI-0522 with Bundle/%s-b1 as an example", dom.Refusals, id)
 	}
+
+	// verify --report-html: the same kind of page for the verification,
+	// naming the two refused Bundles as missing.
+	vhtml := filepath.Join(work, "verify.html")
+	r = run(t, fhirSettings(bed.FHIRBaseURL), "verify", "-i", dir, "--report-html", vhtml)
+	if r.code != cli.ExitFailures {
+		t.Fatalf("verify: exit %d, want %d (two Bundles missing)\nstdout:\n%s\nstderr:\n%s", r.code, cli.ExitFailures, r.stdout, r.stderr)
+	}
+	dom, others, img = openReport(t, vhtml)
+	checkOffline(t, dom, others)
+	checkNotBlank(t, img)
+	if !strings.HasPrefix(dom.Status, "INCOMPLETE") || !strings.Contains(dom.Status, "2 missing") || !strings.Contains(dom.Tables, "Bundle/"+id+"-b2") {
+		t.Errorf("the verify page says %q and %q, want INCOMPLETE, 2 missing, Bundle/%s-b2 named", dom.Status, dom.Tables, id)
+	}
 }
 
 // TestReportHTMLResumeAfterKill kills a load with SIGKILL halfway, once

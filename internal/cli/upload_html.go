@@ -172,7 +172,7 @@ func eta(p *plan.Plan, s series.Series) string {
 		return ""
 	}
 	return fmt.Sprintf("About %s left (an estimate: %s resources to go at the rate of the last %s)",
-		progress.Duration(d.Round(time.Second)), progress.Thousands(left), progress.Duration(time.Duration(series.Recent)*time.Second))
+		progress.Duration(d.Round(time.Second)), progress.Thousands(left), progress.Plural(int(series.Recent/60), "minute", "minutes"))
 }
 
 // authKind names the kind of credentials for the report: never the
