@@ -53,13 +53,13 @@ func testSeries() series.Series {
 func TestReportPagesGolden(t *testing.T) {
 	cfg := testUploadConfig(t)
 	sum := &transfer.Summary{Files: 3, Counts: transfer.Counts{Read: 2640, Created: 2638, Failed: 2},
-		ByType:      map[string]transfer.Counts{"Patient": {Read: 600, Created: 600}, "Bundle": {Read: 2, Failed: 2}},
-		Batches:     14, Duration: 61 * time.Second, Seconds: 61, FailureLog: "upload_failures.log",
+		ByType:  map[string]transfer.Counts{"Patient": {Read: 600, Created: 600}, "Bundle": {Read: 2, Failed: 2}},
+		Batches: 14, Duration: 61 * time.Second, Seconds: 61, FailureLog: "upload_failures.log",
 		Concurrency: limit.Stats{Adaptive: true, Min: 1, Max: 8, Settled: 2, Lowest: 2, Highest: 3}, TransactionFirst: transfer.TxFirst{On: true, Mode: "auto", Why: "HAPI FHIR Server 8.8.0"}}
 	nodes := []cluster.NodeStats{{URL: "http://127.0.0.1:8080/fhir", Requests: 14, Resources: 2640, Up: true}}
 	vrep := &verify.Report{
-		Types: []verify.TypeReport{{Type: "Patient", Input: 600, Found: 599, Missing: 1, ServerTotal: 650}},
-		Total: verify.TypeReport{Input: 600, Found: 599, Missing: 1, ServerTotal: 650},
+		Types:   []verify.TypeReport{{Type: "Patient", Input: 600, Found: 599, Missing: 1, ServerTotal: 650}},
+		Total:   verify.TypeReport{Input: 600, Found: 599, Missing: 1, ServerTotal: 650},
 		Missing: []verify.Example{{Type: "Patient", ID: "p9", File: "Patient.ndjson", Line: 9}}, Searches: 12,
 	}
 	vo := verifyOptions{batchSize: 50, concurrency: 4, examples: 20, verifyHTMLFlags: verifyHTMLFlags{authKind: "none"}}
