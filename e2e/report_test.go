@@ -45,8 +45,13 @@ func TestReportHTML(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(dir, "Bundle.ndjson"), []byte(strings.ReplaceAll(badBundle, "%s", id+"-b1")+"\n"+strings.ReplaceAll(badBundle, "%s", id+"-b2")+"\n"), 0o644))
 	work := t.TempDir()
 	html := filepath.Join(work, "load.html")
-	r := run(t, fhirSettings(bed.FHIRBaseURL), "upload", "-i", dir, "-s", "20", "-c", "2", "--series-interval", "300ms",
-		"--report-html", html, "--json", "--failure-log", filepath.Join(work, "f.log"), "--checkpoint-dir", filepath.Join(work, "ckpt"))
+	addr := freePort(t)
+	var r result
+	scrapes := scrapeDuring(t, addr, func() {
+		r = run(t, fhirSettings(bed.FHIRBaseURL), "upload", "-i", dir, "-s", "20", "-c", "2", "--series-interval", "300ms",
+			"--report-html", html, "--json", "--failure-log", filepath.Join(work, "f.log"), "--checkpoint-dir", filepath.Join(work, "ckpt"),
+			"--metrics-addr", addr)
+	})
 	if r.code != cli.ExitFailures {
 		t.Fatalf("exit %d, want %d (two refused Bundles)\nstderr:\n%s", r.code, cli.ExitFailures, r.stderr)
 	}
@@ -66,6 +71,30 @@ func TestReportHTML(t *testing.T) {
 	if len(s.Refusals) != 1 || s.Refusals[0].Status != 422 || !strings.Contains(s.Refusals[0].Reason, "HAPI-0522") || s.Refusals[0].Count != 2 {
 		t.Errorf("got refusals %+v, want one group of 2: 422 HAPI-0522", s.Refusals)
 	}
+	// The Prometheus endpoint, scraped during the load: its counters grow
+	// and never pass the summary's.
+	if len(scrapes) < 3 {
+		t.Fatalf("got %d scrapes of the metrics during the load, want at least 3", len(scrapes))
+	}
+	prev := -1.0
+	for _, body := range scrapes {
+		fams := parseMetrics(t, body)
+		written := metricValue(t, fams, "minio_to_fhir_resources_total", "outcome", "written")
+		if written < prev || written > float64(sum.Landed()) {
+			t.Errorf("resources written %v after %v, want a count that grows up to %d", written, prev, sum.Landed())
+		}
+		prev = written
+		if planned := metricValue(t, fams, "minio_to_fhir_resources_planned", "", ""); planned != float64(sum.Read) {
+			t.Errorf("resources planned %v, want %d", planned, sum.Read)
+		}
+		if limit := metricValue(t, fams, "minio_to_fhir_concurrency_limit", "", ""); limit < 1 || limit > 2 {
+			t.Errorf("concurrency limit %v, want 1..2 (-c 2)", limit)
+		}
+	}
+	if prev <= 0 {
+		t.Errorf("the last scrape counts %v resources written, want some", prev)
+	}
+
 	onDisk, err := series.Read(sum.SeriesFile)
 	must(t, err)
 	if len(onDisk.Points) != len(s.Points) {

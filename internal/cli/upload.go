@@ -68,6 +68,8 @@ Flags (the variable in brackets sets the same from .env or the environment):
                             summary, the refusals by reason, the settings; rewritten as the
                             load goes (default upload_report.html beside the failure log);
                             its time series is kept beside it in FILE's name .series.json
+      --metrics-addr HOST:PORT  serve the load's figures at http://HOST:PORT/metrics in
+                            Prometheus' text format while it runs (e.g. 127.0.0.1:9464)
       --series-interval DURATION  a point of the time series at first (default 5s); it
                             doubles as the load grows, so that the series stays small
       --env-file FILE       read settings from FILE instead of ./.env
@@ -365,11 +367,13 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		Logger:      logger,
 		Observer:    live.rec,
 	})
-	if err := live.start(up.Load); err != nil {
+	stopMetrics, err := live.begin(up.Load)
+	if err != nil {
 		rep.Close()
 		return err
 	}
 	sum, runErr := up.Run(ctx, p)
+	stopMetrics()
 	sum.TransactionFirst = txFirst
 	rep.Close()
 	for _, f := range p.Skipped {

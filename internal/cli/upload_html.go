@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,10 +24,12 @@ type htmlReportFlags struct {
 	reportHTML     string
 	seriesInterval time.Duration
 	authKind       string // for the report: the kind of credentials, never them
+	metricsAddr    string
 }
 
 func (o *htmlReportFlags) bind(fs flagBinder) {
 	fs.StringVar(&o.reportHTML, "report-html", "", "")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "")
 	fs.DurationVar(&o.seriesInterval, "series-interval", time.Duration(series.DefaultInterval*float64(time.Second)), "")
 }
 
@@ -34,6 +37,11 @@ func (o *htmlReportFlags) bind(fs flagBinder) {
 func (o *htmlReportFlags) check() error {
 	if o.seriesInterval < 100*time.Millisecond {
 		return usageErrorf("--series-interval %s is too short: use 100ms or more", o.seriesInterval)
+	}
+	if o.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(o.metricsAddr); err != nil {
+			return usageErrorf("--metrics-addr %q: use host:port, e.g. 127.0.0.1:9464", o.metricsAddr)
+		}
 	}
 	return nil
 }
@@ -158,21 +166,12 @@ func (lr *liveReport) write(s series.Series, sum *transfer.Summary, runErr error
 // eta is the report's estimate of the time left, "" when there is none
 // yet.
 func eta(p *plan.Plan, s series.Series) string {
-	total := p.Lines()
-	if total <= 0 {
-		return ""
-	}
-	w, u, f := s.Totals()
-	left := total - w - u - f
-	if a := p.Analysis; a != nil {
-		left -= a.Duplicates.Superseded
-	}
-	d, ok := s.ETA(left)
+	d, ok := etaOf(p, s)
 	if !ok {
 		return ""
 	}
 	return fmt.Sprintf("About %s left (an estimate: %s resources to go at the rate of the last %s)",
-		progress.Duration(d.Round(time.Second)), progress.Thousands(left), progress.Plural(int(series.Recent/60), "minute", "minutes"))
+		progress.Duration(d.Round(time.Second)), progress.Thousands(leftOf(p, s)), progress.Plural(int(series.Recent/60), "minute", "minutes"))
 }
 
 // authKind names the kind of credentials for the report: never the
@@ -197,4 +196,28 @@ func printReportHTML(w io.Writer, all uploadJSON) {
 	if all.ReportHTML != "" {
 		fmt.Fprintf(w, "Report: %s (time series: %s)\n", all.ReportHTML, all.SeriesFile)
 	}
+}
+
+// leftOf is the resources of the plan the series has not confirmed (-1
+// when the plan's files were not all counted).
+func leftOf(p *plan.Plan, s series.Series) int {
+	total := p.Lines()
+	if total < 0 {
+		return -1
+	}
+	w, u, f := s.Totals()
+	left := total - w - u - f
+	if a := p.Analysis; a != nil {
+		left -= a.Duplicates.Superseded
+	}
+	return left
+}
+
+// etaOf estimates the time left from the series' recent rate.
+func etaOf(p *plan.Plan, s series.Series) (time.Duration, bool) {
+	left := leftOf(p, s)
+	if left <= 0 {
+		return 0, false
+	}
+	return s.ETA(left)
 }

@@ -36,6 +36,8 @@ type Recorder struct {
 	limit  int    // MaxPoints
 	refuse refusals
 
+	tot totals // of this process, for WritePrometheus
+
 	lastLoad  float64
 	lastCPU   time.Duration
 	lastNodes []NodePoint
@@ -132,6 +134,12 @@ func (r *Recorder) Request(d time.Duration) {
 		r.cur.Hist = append(r.cur.Hist, 0)
 	}
 	r.cur.Hist[b]++
+	r.tot.requests++
+	r.tot.latencySum += d.Seconds()
+	for len(r.tot.hist) <= b {
+		r.tot.hist = append(r.tot.hist, 0)
+	}
+	r.tot.hist[b]++
 	if ms > r.cur.Max {
 		r.cur.Max = ms
 	}
@@ -143,6 +151,7 @@ func (r *Recorder) Retried(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c.count(&r.cur.Retries, 1)
+	c.count(&r.tot.retries, 1)
 }
 
 // RetriedEntries counts n entries sent again after a conflict.
@@ -150,6 +159,7 @@ func (r *Recorder) RetriedEntries(n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.cur.Retries.Conflict += n
+	r.tot.retries.Conflict += n
 }
 
 // Confirmed counts resources whose outcome is known.
@@ -159,6 +169,9 @@ func (r *Recorder) Confirmed(written, unchanged, failed int) {
 	r.cur.Written += written
 	r.cur.Unchanged += unchanged
 	r.cur.Failed += failed
+	r.tot.written += written
+	r.tot.unchanged += unchanged
+	r.tot.failed += failed
 }
 
 // Refused groups a refused resource by the server's reason.
