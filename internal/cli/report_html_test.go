@@ -32,8 +32,10 @@ func testUploadConfig(t *testing.T) *uploadConfig {
 
 func testPlan() *plan.Plan {
 	return &plan.Plan{Steps: []plan.Step{
-		{Types: []string{"Organization", "Patient"}, Files: []plan.File{{Lines: 40}, {Lines: 600}}},
-		{Types: []string{"Encounter"}, Files: []plan.File{{Lines: 2000}}},
+		{Types: []string{"Organization", "Patient"}, Files: []plan.File{
+			{File: source.File{Name: "Organization.ndjson"}, ResourceType: "Organization", Lines: 40},
+			{File: source.File{Name: "Patient.ndjson.gz"}, ResourceType: "Patient", Lines: 600}}},
+		{Types: []string{"Encounter"}, Files: []plan.File{{File: source.File{Name: "Encounter.ndjson"}, ResourceType: "Encounter", Lines: 2000}}},
 	}}
 }
 

@@ -23,7 +23,15 @@ func uploadPage(cfg *uploadConfig, every time.Duration, p *plan.Plan, s series.S
 		Settings: uploadSettings(cfg),
 	}
 	for i, st := range p.Steps {
-		pg.Plan = append(pg.Plan, report.Step{N: i + 1, Types: strings.Join(st.Types, ", "), Files: len(st.Files), Resources: resources(st.Lines())})
+		s := report.Step{N: i + 1, Types: strings.Join(st.Types, ", "), Files: len(st.Files), Resources: resources(st.Lines())}
+		for _, f := range st.Files {
+			if len(s.FileList) == report.MaxFiles {
+				s.More++
+				continue
+			}
+			s.FileList = append(s.FileList, fmt.Sprintf("%s (%s, %s)", f.Name, f.ResourceType, resources(f.Lines)))
+		}
+		pg.Plan = append(pg.Plan, s)
 	}
 	w, u, f := s.Totals()
 	if sum == nil {

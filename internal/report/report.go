@@ -48,7 +48,14 @@ type Step struct {
 	Types     string
 	Files     int
 	Resources string
+	// FileList names its files (with their resources), the first
+	// MaxFiles of them; More counts the others.
+	FileList []string
+	More     int
 }
+
+// MaxFiles bounds the files a step lists.
+const MaxFiles = 50
 
 // Table is a table with a title, a head row and rows; Examples lists
 // lines of examples under it.
@@ -80,16 +87,20 @@ func Render(w io.Writer, p *Page) error {
 }
 
 // Write renders the page to path atomically: a browser (or a person
-// reloading it during the load) never sees half a page.
+// reloading it during the load) never sees half a page. It makes the
+// folder if needed.
 func Write(path string, p *Page) error {
 	var b bytes.Buffer
 	if err := Render(&b, p); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
 	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
 	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("html report: %w", err)
+		return fmt.Errorf("html report %s: %w", path, err)
 	}
 	_, werr := tmp.Write(b.Bytes())
 	if cerr := tmp.Close(); werr == nil {

@@ -14,9 +14,12 @@ func Write(path string, s *Series) error {
 	if err != nil {
 		return fmt.Errorf("series: %w", err)
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("series: %w", err)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("series: %w", err)
+		return fmt.Errorf("series %s: %w", path, err)
 	}
 	_, werr := tmp.Write(append(b, '\n'))
 	cerr := tmp.Close()
