@@ -133,7 +133,7 @@ func TestReportHTML(t *testing.T) {
 // first one continued (the same points, then a second run).
 func TestReportHTMLResumeAfterKill(t *testing.T) {
 	bed := testbed.Default(t)
-	dir, m := mimicData(t, 10)
+	dir, m := mimicData(t, 6)
 	root, err := testbed.RepoRoot()
 	must(t, err)
 	bin := filepath.Join(t.TempDir(), "minio-to-fhir")
@@ -145,10 +145,10 @@ func TestReportHTMLResumeAfterKill(t *testing.T) {
 	work := t.TempDir()
 	html := filepath.Join(work, "load.html")
 	seriesFile := filepath.Join(work, "load.series.json")
-	args := []string{"upload", "-i", dir, "-c", "1", "-s", "10", "--series-interval", "200ms", "--report-html", html,
+	args := []string{"upload", "-i", dir, "-c", "2", "-s", "20", "--series-interval", "200ms", "--report-html", html,
 		"--failure-log", filepath.Join(work, "f.log"), "--checkpoint-dir", filepath.Join(work, "ckpt")}
 	env := append(os.Environ(), "FHIR_BASE_URL="+bed.FHIRBaseURL)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
 	first := exec.CommandContext(ctx, bin, args...)
@@ -158,7 +158,7 @@ func TestReportHTMLResumeAfterKill(t *testing.T) {
 	must(t, first.Start())
 	// Kill once half the batches have their answer and the page has
 	// been rewritten with points (every 6 points: 1.2 s here).
-	half := m.Resources / 10 / 2
+	half := m.Resources / 20 / 2
 	batchLine := regexp.MustCompile(`^\s+Batch \d+/\d+ `)
 	sc := bufio.NewScanner(stdout)
 	batches := 0

@@ -89,7 +89,7 @@ func Charts(s series.Series) []Chart {
 			{"in flight (mean)", blue, func(p series.Point) float64 { return p.InFlight }},
 			{"limit", orange, func(p series.Point) float64 { return float64(p.Limit) }},
 		}),
-		newChart(s, "latency", "Request latency", "ms", []lineDef{
+		newChartGaps(s, NoRequests, "latency", "Request latency", "ms", []lineDef{
 			{"p50", green, func(p series.Point) float64 { return p.P50 }},
 			{"p95", orange, func(p series.Point) float64 { return p.P95 }},
 			{"max", red, func(p series.Point) float64 { return p.Max }},
@@ -126,8 +126,18 @@ func Charts(s series.Series) []Chart {
 	return out
 }
 
+// NoRequests says a point had no request answered: it has no latency,
+// and the latency chart leaves a gap there rather than draw a 0.
+func NoRequests(p series.Point) bool { return p.Requests == 0 }
+
 // newChart draws defs over the points of s.
 func newChart(s series.Series, id, title, unit string, defs []lineDef) Chart {
+	return newChartGaps(s, nil, id, title, unit, defs)
+}
+
+// newChartGaps draws defs over the points of s but those gap says have no
+// value; a line is broken there, and where a resumed run starts.
+func newChartGaps(s series.Series, gap func(series.Point) bool, id, title, unit string, defs []lineDef) Chart {
 	c := Chart{ID: id, Title: title, Unit: unit, X: plotX, Y: plotY, W: plotW, H: plotH}
 	if n := len(s.Points); n > 0 {
 		c.TMax = s.Points[n-1].End()
@@ -164,6 +174,13 @@ func newChart(s series.Series, id, title, unit string, defs []lineDef) Chart {
 					l.Segments = append(l.Segments, strings.Join(seg, " "))
 					seg = nil
 				}
+			}
+			if gap != nil && gap(p) {
+				if len(seg) > 0 {
+					l.Segments = append(l.Segments, strings.Join(seg, " "))
+					seg = nil
+				}
+				continue
 			}
 			v := d.value(p)
 			seg = append(seg, num(c.x(p.T+p.Seconds/2))+","+num(c.y(v)))

@@ -160,3 +160,27 @@ func TestNiceCeil(t *testing.T) {
 		}
 	}
 }
+
+// TestLatencyGaps: a point without a request has no latency: the latency
+// chart breaks its lines there instead of drawing a 0; the others do not.
+func TestLatencyGaps(t *testing.T) {
+	s := series.Series{Interval: 5, Runs: []series.Run{{T: 0}}}
+	for i := range 5 {
+		req := 2
+		if i == 2 {
+			req = 0
+		}
+		s.Points = append(s.Points, series.Point{T: float64(i * 5), Seconds: 5, Requests: req, P50: 100, Max: 200, Written: 10})
+	}
+	for _, c := range Charts(s) {
+		want := map[string]int{"latency": 2}[c.ID]
+		if want == 0 {
+			want = 1
+		}
+		for _, l := range c.Lines {
+			if len(l.Segments) != want {
+				t.Errorf("chart %s, line %s: got %d segments, want %d", c.ID, l.Name, len(l.Segments), want)
+			}
+		}
+	}
+}
