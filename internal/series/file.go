@@ -23,7 +23,7 @@ func Write(path string, s *Series) error {
 	}
 	_, werr := tmp.Write(append(b, '\n'))
 	cerr := tmp.Close()
-	if err := firstErr(werr, cerr); err != nil {
+	if err := firstErr(werr, cerr, os.Chmod(tmp.Name(), 0o644)); err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("series: %w", err)
 	}

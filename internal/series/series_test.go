@@ -244,3 +244,37 @@ func TestCauseOf(t *testing.T) {
 		})
 	}
 }
+
+// TestNodes: with several nodes, each point holds what each node did in
+// it (the growth of the cumulative figures); with one, nothing.
+func TestNodes(t *testing.T) {
+	tests := []struct {
+		name  string
+		nodes []string
+		want  string
+	}{
+		{"two nodes", []string{"http://a/fhir", "http://b/fhir"}, "[[{1 0 10} {1 1 5}] [{2 0 20} {0 0 0}]]"},
+		{"one node", []string{"http://a/fhir"}, "[[] []]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &clock{t: time.Unix(1_700_000_000, 0)}
+			cum := []NodePoint{{}, {}}
+			r := New(Options{Job: "j", Now: c.now, Nodes: tt.nodes, Sources: Sources{Proc: fixedProc,
+				Nodes: func() []NodePoint { return append([]NodePoint(nil), cum...) }}})
+			cum[0], cum[1] = NodePoint{Requests: 1, Resources: 10}, NodePoint{Requests: 1, Errors: 1, Resources: 5}
+			c.advance(5 * time.Second)
+			r.Sample()
+			cum[0] = NodePoint{Requests: 3, Resources: 30}
+			c.advance(5 * time.Second)
+			r.Sample()
+			var got []string
+			for _, p := range r.Snapshot().Points {
+				got = append(got, fmt.Sprint(p.Nodes))
+			}
+			if fmt.Sprint(got) != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
