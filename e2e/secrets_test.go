@@ -52,7 +52,11 @@ func runSecretCases(t *testing.T, secrets []string, cases []secretCase) {
 			// that no secret is in them would be vacuous.
 			for i, a := range args {
 				if a == "--report-html" && i+1 < len(args) && (r.code == cli.ExitOK || strings.Contains(r.stdout, "Starting upload")) {
-					for _, f := range []string{args[i+1], strings.TrimSuffix(args[i+1], ".html") + ".series.json"} {
+					files := []string{args[i+1]}
+					if args[0] == "upload" {
+						files = append(files, strings.TrimSuffix(args[i+1], ".html")+".series.json")
+					}
+					for _, f := range files {
 						if _, err := os.Stat(f); err != nil {
 							t.Errorf("the run wrote no %s: %v", f, err)
 						}
@@ -130,6 +134,7 @@ func TestSecretsFHIR(t *testing.T) {
 		{"token, --json --report-html", with(token, "FHIR_BASE_URL", bed.FHIRBaseURL), up("--json", "--report-html", "$TMP/r.html"), cli.ExitOK, `"series"`},
 		{"real password, --report-html", with(basic, "FHIR_BASE_URL", auth.FHIRBaseURL, "FHIR_USERNAME", auth.AuthUser, "FHIR_PASSWORD", auth.AuthPassword), up("--report-html", "$TMP/r.html"), cli.ExitOK, "Failed: 0"},
 		{"URL with user info, --report-html", with(nil, "FHIR_BASE_URL", userURL(u.Host, "/fhir")), up("--report-html", "$TMP/r.html"), cli.ExitOK, "Failed: 0"},
+		{"verify, --report-html", with(basic, "FHIR_BASE_URL", userURL(u.Host, "/fhir")), []string{"verify", "-i", dir, "--report-html", "$TMP/v.html"}, cli.ExitOK, "Result: complete"},
 		{"token refused on a batch, --report-html", with(token, "FHIR_BASE_URL", "http://"+forbid.Addr()+"/fhir"), up("--report-html", "$TMP/r.html"), cli.ExitFatal, "403"},
 		{"token, success", with(token, "FHIR_BASE_URL", bed.FHIRBaseURL), up(), cli.ExitOK, "Failed: 0"},
 		{"token, --json", with(token, "FHIR_BASE_URL", bed.FHIRBaseURL), up("--json"), cli.ExitOK, `"failed": 0`},
