@@ -48,6 +48,21 @@ func runSecretCases(t *testing.T, secrets []string, cases []secretCase) {
 			if tc.wantText != "" && !strings.Contains(r.stdout+r.stderr, tc.wantText) {
 				t.Errorf("the output does not say %q:\nstdout:\n%s\nstderr:\n%s", tc.wantText, r.stdout, r.stderr)
 			}
+			// The HTML report and its series must be there, or the check
+			// that no secret is in them would be vacuous.
+			for i, a := range args {
+				if a == "--report-html" && i+1 < len(args) && (r.code == cli.ExitOK || strings.Contains(r.stdout, "Starting upload")) {
+					files := []string{args[i+1]}
+					if args[0] == "upload" {
+						files = append(files, strings.TrimSuffix(args[i+1], ".html")+".series.json")
+					}
+					for _, f := range files {
+						if _, err := os.Stat(f); err != nil {
+							t.Errorf("the run wrote no %s: %v", f, err)
+						}
+					}
+				}
+			}
 			assertNoSecret(t, append(canaryStrings(), secrets...), r, tmp)
 		})
 	}
@@ -114,6 +129,13 @@ func TestSecretsFHIR(t *testing.T) {
 
 	runSecretCases(t, []string{auth.AuthPassword}, []secretCase{
 		{"basic, success", with(basic, "FHIR_BASE_URL", bed.FHIRBaseURL), up(), cli.ExitOK, "Failed: 0"},
+		{"basic, the default HTML report", with(basic, "FHIR_BASE_URL", bed.FHIRBaseURL), up(), cli.ExitOK, "upload_report.html (time series: "},
+		{"basic, --report-html", with(basic, "FHIR_BASE_URL", bed.FHIRBaseURL), up("--report-html", "$TMP/r.html", "--series-interval", "100ms"), cli.ExitOK, "Failed: 0"},
+		{"token, --json --report-html", with(token, "FHIR_BASE_URL", bed.FHIRBaseURL), up("--json", "--report-html", "$TMP/r.html"), cli.ExitOK, `"series"`},
+		{"real password, --report-html", with(basic, "FHIR_BASE_URL", auth.FHIRBaseURL, "FHIR_USERNAME", auth.AuthUser, "FHIR_PASSWORD", auth.AuthPassword), up("--report-html", "$TMP/r.html"), cli.ExitOK, "Failed: 0"},
+		{"URL with user info, --report-html", with(nil, "FHIR_BASE_URL", userURL(u.Host, "/fhir")), up("--report-html", "$TMP/r.html"), cli.ExitOK, "Failed: 0"},
+		{"verify, --report-html", with(basic, "FHIR_BASE_URL", userURL(u.Host, "/fhir")), []string{"verify", "-i", dir, "--report-html", "$TMP/v.html"}, cli.ExitOK, "Result: complete"},
+		{"token refused on a batch, --report-html", with(token, "FHIR_BASE_URL", "http://"+forbid.Addr()+"/fhir"), up("--report-html", "$TMP/r.html"), cli.ExitFatal, "403"},
 		{"token, success", with(token, "FHIR_BASE_URL", bed.FHIRBaseURL), up(), cli.ExitOK, "Failed: 0"},
 		{"token, --json", with(token, "FHIR_BASE_URL", bed.FHIRBaseURL), up("--json"), cli.ExitOK, `"failed": 0`},
 		{"token, --dry-run", with(token, "FHIR_BASE_URL", bed.FHIRBaseURL), up("--dry-run"), cli.ExitOK, "Dry run"},
@@ -171,7 +193,7 @@ func TestSecretsMinIO(t *testing.T) {
 		return [][]string{
 			{"list", "--bucket", bucket, "--prefix", "export", "--count"},
 			{"download", "--bucket", bucket, "--prefix", "export", "-o", "$TMP/out"},
-			{"upload", "-i", "s3://" + bucket + "/export", "-v", "--failure-log", "$TMP/f.log", "--report", "$TMP/r.json", "--checkpoint-dir", "$TMP/ckpt"},
+			{"upload", "-i", "s3://" + bucket + "/export", "-v", "--failure-log", "$TMP/f.log", "--report", "$TMP/r.json", "--checkpoint-dir", "$TMP/ckpt", "--report-html", "$TMP/r.html"},
 		}
 	}
 	var cases []secretCase

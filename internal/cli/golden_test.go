@@ -62,7 +62,7 @@ func TestUploadOutputGolden(t *testing.T) {
 	if code != ExitFailures {
 		t.Errorf("exit %d, want %d", code, ExitFailures)
 	}
-	got := strings.NewReplacer(dir, "DIR", logPath, "FAILURELOG").Replace(out.String() + "--- stderr\n" + errb.String())
+	got := strings.NewReplacer(dir, "DIR", logPath, "FAILURELOG", filepath.Dir(logPath), "LOGDIR").Replace(out.String() + "--- stderr\n" + errb.String())
 	checkGolden(t, "upload.golden", got)
 }
 

@@ -69,6 +69,14 @@ Flags (the variable in brackets sets the same from .env or the environment):
       --dry-run             check the server, scan and print the plan; send nothing
       --json                print the summary as JSON on stdout instead of the report
       --report FILE         also write the JSON summary to FILE
+      --report-html FILE    the HTML report: charts of the load over time, the plan, the
+                            summary, the refusals by reason, the settings; rewritten as the
+                            load goes (default upload_report.html beside the failure log);
+                            its time series is kept beside it in FILE's name .series.json
+      --metrics-addr HOST:PORT  serve the load's figures at http://HOST:PORT/metrics in
+                            Prometheus' text format while it runs (e.g. 127.0.0.1:9464)
+      --series-interval DURATION  a point of the time series at first (default 5s); it
+                            doubles as the load grows, so that the series stays small
       --env-file FILE       read settings from FILE instead of ./.env
   -q, --quiet               print only the summary
   -v, --verbose             log requests to stderr
@@ -100,6 +108,7 @@ type uploadOptions struct {
 	dryRun      bool
 	report      string
 	verbose     bool
+	htmlReportFlags
 
 	// maxConcurrency bounds an adaptive concurrency; adaptive is set when
 	// no -c (CONCURRENCY) fixes it.
@@ -127,6 +136,7 @@ func (o *uploadOptions) bind(fs flagBinder) {
 	fs.BoolVar(&o.fresh, "fresh", false, "")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
 	fs.StringVar(&o.report, "report", "", "")
+	o.htmlReportFlags.bind(fs)
 	for _, n := range []string{"verbose", "v"} {
 		fs.BoolVar(&o.verbose, n, false, "")
 	}
@@ -187,6 +197,9 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if o.workDir, err = workDir(o.workDir, s); err != nil {
 		return nil, err
 	}
+	if err := o.htmlReportFlags.check(); err != nil {
+		return nil, err
+	}
 	if o.retries < 1 {
 		return nil, usageErrorf("--retries must be at least 1")
 	}
@@ -207,6 +220,7 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.authKind = authKind(auth, urls)
 	tlsConf, err := tlsConfig(o.caCert, o.insecure)
 	if err != nil {
 		return nil, err
@@ -341,7 +355,8 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 			return fmt.Errorf("remove checkpoint: %w", err)
 		}
 	}
-	if _, err := os.Stat(ckpt); err == nil && !cfg.dryRun {
+	_, ckptErr := os.Stat(ckpt)
+	if ckptErr == nil && !cfg.dryRun {
 		fmt.Fprintf(out, "Resuming an interrupted upload of the same input (checkpoint %s; --fresh starts over)\n\n", ckpt)
 	}
 	if cfg.dryRun {
@@ -360,6 +375,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	case env.IsTerminal(env.Stdout):
 		rep = progress.NewTerminal(out, env.Stderr, p.Lines())
 	}
+	live := newLiveReport(cfg, p, cl, ckpt, ckptErr == nil)
 	up := transfer.New(cl, transfer.Options{
 		BatchSize:   cfg.batchSize,
 		BatchBytes:  cfg.bytes,
@@ -374,8 +390,15 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		TempDir:     cfg.workDir,
 		Reporter:    rep,
 		Logger:      logger,
+		Observer:    live.rec,
 	})
+	stopMetrics, err := live.begin(up.Load)
+	if err != nil {
+		rep.Close()
+		return err
+	}
 	sum, runErr := up.Run(ctx, p)
+	stopMetrics()
 	sum.TransactionFirst = txFirst
 	rep.Close()
 	for _, f := range p.Skipped {
@@ -386,7 +409,11 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 			fmt.Fprintf(env.Stderr, "warning: %v: a rerun will send these files again\n", err)
 		}
 	}
-	if err := writeSummary(env.Stdout, out, cfg, uploadJSON{Summary: sum, Nodes: cl.Stats()}); err != nil {
+	all := uploadJSON{Summary: sum, Nodes: cl.Stats()}
+	if err := live.finishInto(&all, runErr); err != nil && runErr == nil {
+		runErr = err
+	}
+	if err := writeSummary(env.Stdout, out, cfg, all); err != nil {
 		return err
 	}
 	switch {

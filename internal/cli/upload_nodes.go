@@ -11,6 +11,7 @@ import (
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cluster"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/series"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
 )
 
@@ -149,6 +150,10 @@ type uploadJSON struct {
 	// UnchangedFiles counts the files not sent because a finished load
 	// into this server read them as they are.
 	UnchangedFiles int `json:"unchangedFiles,omitempty"`
+	// The HTML report, the file of the time series, and the series.
+	ReportHTML string         `json:"reportHtml,omitempty"`
+	SeriesFile string         `json:"seriesFile,omitempty"`
+	Series     *series.Series `json:"series,omitempty"`
 }
 
 // printNodes prints one line per node when there is more than one.

@@ -222,6 +222,7 @@ func writeSummary(stdout, out io.Writer, cfg *uploadConfig, all uploadJSON) erro
 	if sum.FailureLog != "" {
 		fmt.Fprintf(w, "\nFailed resources logged to: %s\n", sum.FailureLog)
 	}
+	printReportHTML(w, all)
 	return nil
 }
 

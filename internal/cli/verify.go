@@ -41,6 +41,7 @@ Flags (the variable in brackets sets the same from .env or the environment):
       --ca-cert FILE        trust the CA certificate(s) in FILE (PEM) for an https server
       --insecure-skip-verify  do not verify the server's certificate (unsafe)
       --json                print the report as JSON on stdout
+      --report-html FILE    also write the report as a self-contained HTML page
       --env-file FILE       read settings from FILE instead of ./.env
       --work-dir DIR        where the plan's temporary files go [WORK_DIR, default $TMPDIR or /tmp]
       --fetch-once          keep a copy of each object of a bucket in the work directory, so that
@@ -60,6 +61,7 @@ type verifyOptions struct {
 	batchSize   int
 	concurrency int
 	examples    int
+	verifyHTMLFlags
 }
 
 func (o *verifyOptions) bind(fs flagBinder) {
@@ -71,6 +73,7 @@ func (o *verifyOptions) bind(fs flagBinder) {
 		fs.IntVar(&o.concurrency, n, 4, "")
 	}
 	fs.IntVar(&o.examples, "examples", 20, "")
+	o.verifyHTMLFlags.bind(fs)
 }
 
 func runVerifyCmd(ctx context.Context, args []string, env Env) error {
@@ -124,6 +127,7 @@ func (o *verifyOptions) resolve(env Env) (*fhir.Client, source.Source, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	o.authKind = authKind(auth, nodes[:1])
 	tlsConf, err := tlsConfig(o.caCert, o.insecure)
 	if err != nil {
 		return nil, nil, err
@@ -223,6 +227,9 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	}
 	if !o.json {
 		fmt.Fprintln(env.Stdout, verifyVerdict(rep))
+	}
+	if err := writeVerifyHTML(o, client, src, rep); err != nil {
+		return err
 	}
 	if !rep.Complete() {
 		return errFailures

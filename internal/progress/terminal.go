@@ -21,6 +21,8 @@ type Terminal struct {
 	start    time.Time
 	done     int
 	failed   int
+	sent     int // done, less what an earlier run confirmed
+	recent   rateWindow
 	step     Step
 	file     string
 	shown    bool
@@ -74,9 +76,8 @@ func (t *Terminal) draw() {
 		line += " resources"
 	}
 	line += fmt.Sprintf("  %s/s  %d failed", Thousands(int(rate)), t.failed)
-	if t.total > 0 && rate > 0 && t.done < t.total {
-		left := time.Duration(float64(t.total-t.done) / rate * float64(time.Second))
-		line += "  ETA " + Duration(left)
+	if d, ok := t.recent.eta(t.now(), t.total-t.done); ok && t.total > 0 {
+		line += etaText(d)
 	}
 	fmt.Fprintf(t.errw, "\r\033[K%s", line)
 	t.shown = true
@@ -105,6 +106,10 @@ func (t *Terminal) BatchDone(b Batch) {
 	defer t.mu.Unlock()
 	t.done += b.Resources
 	t.failed += b.Failed
+	if !b.Resumed {
+		t.sent += b.Resources
+		t.recent.add(t.now(), t.sent)
+	}
 	t.file = b.File
 	// Plain keeps batches in order and prints only those with failures,
 	// maybe one held earlier: clear the status line in case.

@@ -91,3 +91,50 @@ func TestTerminalTicks(t *testing.T) {
 		t.Errorf("the status line was drawn after Close")
 	}
 }
+
+// TestTerminalETA: the estimate appears only after 30 s of sending, from
+// the recent rate, not counting what an earlier run confirmed.
+func TestTerminalETA(t *testing.T) {
+	tests := []struct {
+		name    string
+		resumed int           // resources an earlier run confirmed, counted at once
+		after   time.Duration // of sending 100 resources a second
+		want    string
+	}{
+		{"too early", 0, 20 * time.Second, ""},
+		// 61 batches of 100, 9,900 left at 6,000 in the 61 s since the
+		// first: 100.65 s.
+		{"steady", 0, 60 * time.Second, "~1m 41s left (est.)"},
+		// 5,000 + 41 batches of 100, 6,900 left at 4,000 in 41 s: 70.7 s
+		// (at 9,100 in 41 s it would be 31 s).
+		{"resumed do not count in the rate", 5000, 40 * time.Second, "~1m 11s left (est.)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errw bytes.Buffer
+			c := &clock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+			term := newTerminal(&bytes.Buffer{}, &errw, 16000, c.now, time.Hour)
+			defer term.Close()
+			term.StepStarted(Step{Index: 1, Of: 1})
+			if tt.resumed > 0 {
+				term.BatchDone(Batch{Step: 1, File: pat, Index: 1, Resources: tt.resumed, Resumed: true})
+			}
+			for s := time.Duration(0); s <= tt.after; s += time.Second {
+				term.BatchDone(Batch{Step: 1, File: pat, Index: 2, Resources: 100, Created: 100})
+				c.t = c.t.Add(time.Second)
+			}
+			errw.Reset()
+			term.redraw()
+			got := errw.String()
+			if tt.want == "" {
+				if strings.Contains(got, "left") {
+					t.Errorf("got %q, want no estimate", got)
+				}
+				return
+			}
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("got %q, want %q in it", got, tt.want)
+			}
+		})
+	}
+}

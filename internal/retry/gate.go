@@ -131,3 +131,17 @@ func (g *Gate) Stats() limit.Stats {
 	defer g.mu.Unlock()
 	return g.lim.Stats()
 }
+
+// Load says how many request-seconds the requests took so far (the
+// integral of the number in flight over time), how many are in flight
+// now and the limit: a mean number in flight over an interval is the
+// growth of the first over its length.
+func (g *Gate) Load() (load float64, inFlight, limit int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	load = g.load
+	if !g.loadAt.IsZero() {
+		load += float64(g.inFlight) * g.now().Sub(g.loadAt).Seconds()
+	}
+	return load, g.inFlight, g.lim.Limit()
+}

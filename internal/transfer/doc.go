@@ -32,7 +32,9 @@
 //	                                 batch's checkpoint record (checkpoint.go)
 //
 // Only the collector touches the summary and the journal, so the results
-// path needs no lock. A sender that meets refused credentials
+// path needs no lock. An Observer (observe.go; the time series of the
+// HTML report) hears of every request and retry from the senders and of
+// every confirmed or refused resource from the collector. A sender that meets refused credentials
 // (authRefused) or a server that fails batch after batch stops the stage;
 // requests on the wire still get their answer. Run (transfer.go) opens the journal, runs the steps
 // in order (a step starts when every batch before it has its answer) and

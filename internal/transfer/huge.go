@@ -203,6 +203,7 @@ func (u *Uploader) tries(ctx context.Context, b *batch, bl *fhir.Builder, wait t
 			pause = u.opts.Retry.Backoff(retries+1, err)
 		}
 		permit.Release(over, pause, answered(err, bl.Len()))
+		u.opts.Observer.Request(time.Since(start))
 		results = res
 		if err != nil && isTimeout(err) {
 			return &timedOutError{err: fmt.Errorf("%w (%s): %w", errTimedOut, wait.Round(time.Millisecond), err)}
@@ -210,6 +211,7 @@ func (u *Uploader) tries(ctx context.Context, b *batch, bl *fhir.Builder, wait t
 		return err
 	}, func(attempt int, err error, wait time.Duration) {
 		retries++
+		u.opts.Observer.Retried(err)
 		u.opts.Reporter.Retrying(b.label, b.index, attempt, err, wait)
 	})
 	return results, retries, start, err

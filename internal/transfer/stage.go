@@ -211,6 +211,7 @@ func (u *Uploader) retryEntries(ctx context.Context, b *batch, results []fhir.En
 		if u.opts.Retry.Pause(ctx, u.opts.Retry.Backoff(attempt, nil)) != nil {
 			return
 		}
+		u.opts.Observer.RetriedEntries(len(again))
 		res, n, err := u.post(ctx, b, fhir.Batch, again)
 		*retries += n + 1
 		if err != nil {
@@ -286,6 +287,8 @@ func (u *Uploader) collect(r *run, o answer) error {
 	for _, f := range b.rejected {
 		f.Batch = b.id
 		count(b.typ, Counts{Read: 1, Failed: 1})
+		u.opts.Observer.Confirmed(0, 0, 1)
+		u.opts.Observer.Refused(0, fmt.Sprintf("%s:%d", f.File, f.Line), f.Error)
 		u.opts.Reporter.Warn(fmt.Sprintf("%s: line %d: %s", f.File, f.Line, f.Error))
 		if err := r.journal.fail(f); err != nil {
 			return err
@@ -324,9 +327,11 @@ func (u *Uploader) collect(r *run, o answer) error {
 			if err := r.journal.fail(*fail); err != nil {
 				return err
 			}
+			u.opts.Observer.Refused(fail.Status, e.typ+"/"+e.id, fail.Error)
 		}
 		count(e.typ, c)
 	}
+	u.opts.Observer.Confirmed(ev.Created+ev.Updated, ev.Unchanged, ev.Failed)
 	u.opts.Reporter.BatchDone(ev)
 	if o.err != nil && !finalAnswer(o.err, u.authRefused) {
 		// Not confirmed: a resumed run sends it again (and drops these

@@ -53,6 +53,9 @@ type Options struct {
 	// Adaptive makes Concurrency the most Bundles in flight: the number
 	// sent at once follows the server's latency (limit.Gradient).
 	Adaptive bool
+
+	// Observer watches the upload (its time series); nil: none.
+	Observer Observer
 }
 
 // ErrServerGone stops an upload whose batches keep failing whole.
@@ -102,6 +105,9 @@ func New(s Sender, opts Options) *Uploader {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
 	}
 	gate := retry.NewGate(opts.Concurrency)
 	if opts.Adaptive {
