@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/minio-to-fhir/minio-to-fhir/internal/auth"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/bucket"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
@@ -25,6 +26,7 @@ const (
 	ExitFatal       = 1
 	ExitUsage       = 2
 	ExitFailures    = 3
+	ExitAuth        = 4 // the server or the token endpoint refused the credentials
 	ExitInterrupted = 130
 )
 
@@ -93,7 +95,7 @@ Usage:
   minio-to-fhir <command> --help
 
 Settings come from .env, then the environment, then flags (later wins).
-Exit codes: 0 ok, 1 error, 2 usage error, 3 finished with failed resources, 130 interrupted.
+Exit codes: 0 ok, 1 error, 2 usage error, 3 finished with failed resources, 4 credentials refused, 130 interrupted.
 `
 
 // exitCode prints err the way users read it and maps it to an exit code:
@@ -115,6 +117,12 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "minio-to-fhir: interrupted")
 		return ExitInterrupted
+	case errors.Is(err, auth.ErrToken), errors.Is(err, fhir.ErrUnauthorized), errors.Is(err, transfer.ErrAuth):
+		fmt.Fprintf(stderr, "minio-to-fhir: error: %v\n", err)
+		for _, h := range hints(err) {
+			fmt.Fprintf(stderr, "minio-to-fhir: hint: %s\n", h)
+		}
+		return ExitAuth
 	}
 	fmt.Fprintf(stderr, "minio-to-fhir: error: %v\n", err)
 	for _, h := range hints(err) {
@@ -131,10 +139,13 @@ func hints(err error) []string {
 	switch {
 	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr):
 		return []string{"the server's certificate is not trusted: give its CA with --ca-cert FILE (or check FHIR_BASE_URL's host name)"}
+	case errors.Is(err, auth.ErrToken):
+		return []string{"check FHIR_OAUTH_CLIENT_ID and its secret or key, and that the client is enabled at the authorization server",
+			"then run the same command again: it resumes where this run stopped"}
 	case errors.Is(err, fhir.ErrUnreachable):
 		return []string{"is a FHIR server running at that address? Set FHIR_BASE_URL (or start the test bed: scripts/testbed up)"}
 	case errors.Is(err, fhir.ErrUnauthorized), errors.Is(err, transfer.ErrAuth):
-		return []string{"check FHIR_USERNAME and FHIR_PASSWORD (with FHIR_AUTH_ENABLED=true), or FHIR_TOKEN"}
+		return []string{"check FHIR_USERNAME and FHIR_PASSWORD (with FHIR_AUTH_ENABLED=true), FHIR_TOKEN (a token expires), or the FHIR_OAUTH_* settings"}
 	case errors.Is(err, fhir.ErrNotFound), errors.Is(err, fhir.ErrNotFHIR):
 		return []string{"check FHIR_BASE_URL: it is the server's FHIR base, for HAPI usually ending in /fhir"}
 	case errors.Is(err, transfer.ErrServerGone), errors.Is(err, transfer.ErrIncomplete):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/auth"
 	"io"
 	"sort"
 	"strings"
@@ -146,6 +147,8 @@ func checkNodes(ctx context.Context, out, errw io.Writer, cl *cluster.Cluster) (
 type uploadJSON struct {
 	*transfer.Summary
 	Nodes []cluster.NodeStats `json:"nodes"`
+	// Auth counts the OAuth2 token requests; nil without OAuth2.
+	Auth *auth.Stats `json:"auth,omitempty"`
 }
 
 // printNodes prints one line per node when there is more than one.
