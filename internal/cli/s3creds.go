@@ -7,7 +7,6 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
-
 // s3Credentials picks the bucket's credentials, the first of:
 //  1. MINIO_ACCESS_KEY and MINIO_SECRET_KEY (with MINIO_SESSION_TOKEN for
 //     temporary credentials);

@@ -201,10 +201,11 @@ func (u *Uploader) authRefused(err error) bool {
 	return errors.As(err, &se) && (se.Code == 401 || se.Code == 403) || errors.Is(err, auth.ErrToken)
 }
 
-// wrapAuth is the error that stops an upload for a refused credential. It
-// keeps err's chain, so that the caller tells a token endpoint's refusal
-// (auth.ErrToken) apart.
+// wrapAuth is the error that stops an upload for a refused credential.
 func wrapAuth(err error) error {
+	if errors.Is(err, auth.ErrToken) {
+		return err // it names the token endpoint and its error: no server refused anything
+	}
 	return fmt.Errorf("%w: %w", ErrAuth, err)
 }
 
