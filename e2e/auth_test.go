@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,9 +58,19 @@ func TestOAuthThroughGateway(t *testing.T) {
 			"FHIR_OAUTH_KEY_ID": esKey.kid, "FHIR_OAUTH_TOKEN_URL": bed.TokenURL,
 		}, []string{esKey.secret}},
 	}
+	// The cases run side by side, each in its own goroutine: t.Parallel
+	// would run only GOMAXPROCS of them at once (2 here), making the test
+	// last twice as long.
+	var wg sync.WaitGroup
+	side := func(name string, f func(t *testing.T)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.Run(name, f)
+		}()
+	}
 	for _, tc := range long {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
+		side(tc.name, func(t *testing.T) {
 			// 900 Patients: 3,691 resources, 370 Bundles: at least 185 s.
 			a := newAuthRun(t, bed, makeDataset(t, 900, false), bed.GatewayURL, tc.settings, tc.secrets...)
 			a.args = slowArgs
@@ -86,14 +97,9 @@ func TestOAuthThroughGateway(t *testing.T) {
 		})
 	}
 
-	t.Run("client disabled mid-load", func(t *testing.T) {
-		t.Parallel()
-		testClientDisabledMidLoad(t, bed)
-	})
-	t.Run("static token expires mid-load", func(t *testing.T) {
-		t.Parallel()
-		testStaticTokenExpires(t, bed)
-	})
+	side("client disabled mid-load", func(t *testing.T) { testClientDisabledMidLoad(t, bed) })
+	side("static token expires mid-load", func(t *testing.T) { testStaticTokenExpires(t, bed) })
+	wg.Wait()
 }
 
 // oauthError is how the tool names a token endpoint's refusal.

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 )
@@ -49,5 +51,13 @@ func TestServerCredsSettings(t *testing.T) {
 				t.Errorf("no token counts with OAuth")
 			}
 		})
+	}
+}
+
+func TestHintForCertificateRequired(t *testing.T) {
+	err := fmt.Errorf("check: %w", &net.OpError{Op: "remote error", Err: errors.New("tls: certificate required")})
+	h := hints(err)
+	if len(h) != 1 || !strings.Contains(h[0], "FHIR_CLIENT_CERT") {
+		t.Errorf("got %q, want a hint naming FHIR_CLIENT_CERT", h)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 
@@ -131,12 +132,24 @@ func exitCode(err error, stderr io.Writer) int {
 	return ExitFatal
 }
 
+// certificateRequired reports whether err is the TLS alert of a server
+// that wants a client certificate (RFC 8446, certificate_required).
+// crypto/tls reports a peer's alert as a *net.OpError "remote error"
+// around an unexported type, so its text is all there is to go by.
+func certificateRequired(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "remote error" && oe.Err != nil &&
+		oe.Err.Error() == "tls: certificate required"
+}
+
 // hints say what to try for the errors users meet.
 func hints(err error) []string {
 	var certErr *tls.CertificateVerificationError
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	switch {
+	case certificateRequired(err):
+		return []string{"the server asks for a client certificate: set FHIR_CLIENT_CERT and FHIR_CLIENT_KEY"}
 	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr):
 		return []string{"the server's certificate is not trusted: give its CA with --ca-cert FILE (or check FHIR_BASE_URL's host name)"}
 	case errors.Is(err, auth.ErrToken):
