@@ -51,6 +51,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body.Close()
 	tok, err = t.Source.Renew(req.Context(), tok)
 	if err != nil {
+		if again.Body != nil {
+			again.Body.Close()
+		}
 		return nil, err
 	}
 	again.Header.Set("Authorization", "Bearer "+tok)
