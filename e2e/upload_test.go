@@ -215,8 +215,8 @@ func TestUploadAuth(t *testing.T) {
 	}
 	settings["FHIR_PASSWORD"] = "canary-wrong-password-77"
 	r := run(t, settings, "upload", "-i", dir, "--failure-log", logPath)
-	if r.code != cli.ExitFatal {
-		t.Errorf("wrong password: exit %d, want %d", r.code, cli.ExitFatal)
+	if r.code != cli.ExitAuth {
+		t.Errorf("wrong password: exit %d, want %d", r.code, cli.ExitAuth)
 	}
 	if !strings.Contains(r.stderr, "not authorized") || !strings.Contains(r.stderr, "hint: check FHIR_USERNAME and FHIR_PASSWORD") {
 		t.Errorf("wrong password: unclear message:\n%s", r.stderr)

@@ -35,6 +35,10 @@ type Config struct {
 	// Prefix is a folder in the bucket, e.g. "exports/2024" (a trailing
 	// slash is implied); empty means the whole bucket.
 	Prefix string
+	// Creds, when set, sign the requests instead of AccessKey and
+	// SecretKey: temporary credentials with a session token, a shared
+	// credentials file's profile (see the CLI's S3 credential chain).
+	Creds *credentials.Credentials
 }
 
 // Client reads one bucket, under one prefix.
@@ -70,12 +74,16 @@ func newClient(cfg Config, rt http.RoundTripper) (*Client, error) {
 			Hint:   "check MINIO_BUCKET: bucket names are 3 to 63 lower-case letters, digits, dots and hyphens"}
 	}
 	c := &Client{endpoint: endpoint, secure: secure, bucket: cfg.Bucket, prefix: folder(cfg.Prefix)}
+	creds := cfg.Creds
+	if creds == nil {
+		creds = credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, "")
+	}
 	for _, p := range []struct {
 		dst     **minio.Client
 		retries int
 	}{{&c.api, 0}, {&c.probe, 1}} {
 		mc, err := minio.New(endpoint, &minio.Options{
-			Creds:      credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+			Creds:      creds,
 			Secure:     secure,
 			Region:     cfg.Region,
 			Transport:  rt,

@@ -79,6 +79,9 @@ func (c *Client) wrap(op string, err error) error {
 
 const keysHint = "check MINIO_ACCESS_KEY and MINIO_SECRET_KEY"
 
+// sessionHint is the advice for temporary credentials.
+const sessionHint = "temporary keys need their session token: set MINIO_SESSION_TOKEN (or AWS_SESSION_TOKEN, or aws_session_token in the profile), or get new ones if they expired"
+
 // classify recognises the failures a user can fix. It returns nil for the
 // rest, including cancellation.
 func (c *Client) classify(err error) *Error {
@@ -111,6 +114,11 @@ func (c *Client) classifyS3(r minio.ErrorResponse) *Error {
 	case "ExpiredToken", "InvalidToken", "InvalidSecurity":
 		return &Error{Kind: ErrAuth, Hint: keysHint,
 			Reason: fmt.Sprintf("the credentials are not valid (%s)", r.Code)}
+	case "InvalidTokenId":
+		// Temporary keys (from STS) without their session token, or with
+		// another's.
+		return &Error{Kind: ErrAuth, Hint: sessionHint,
+			Reason: "the server refused the session token (InvalidTokenId)"}
 	case "AccessDenied", "AllAccessDisabled":
 		return &Error{Kind: ErrAuth, Reason: fmt.Sprintf("access denied (%s)", r.Code),
 			Hint: fmt.Sprintf("%s, and that this user may list and read bucket %q", keysHint, c.bucket)}

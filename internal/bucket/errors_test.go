@@ -28,6 +28,7 @@ func TestClassify(t *testing.T) {
 		hint string
 	}{
 		{"unknown access key", minio.ErrorResponse{Code: "InvalidAccessKeyId", StatusCode: 403}, ErrAuth, "MINIO_ACCESS_KEY"},
+		{"temporary keys without their session token", minio.ErrorResponse{Code: "InvalidTokenId", StatusCode: 403}, ErrAuth, "MINIO_SESSION_TOKEN"},
 		{"wrong secret key", minio.ErrorResponse{Code: "SignatureDoesNotMatch", StatusCode: 403}, ErrAuth, "MINIO_SECRET_KEY"},
 		{"denied", minio.ErrorResponse{Code: "AccessDenied", StatusCode: 403}, ErrAuth, `bucket "fhir"`},
 		{"clock", minio.ErrorResponse{Code: "RequestTimeTooSkewed", StatusCode: 403}, ErrAuth, "clock"},

@@ -23,6 +23,7 @@ func bucketConfig(s settings, bucketFlag, prefixFlag string) (bucket.Config, err
 		Secure:    secure,
 		Bucket:    s.str("MINIO_BUCKET", ""),
 		Prefix:    s.str("MINIO_PREFIX", ""),
+		Creds:     s3Credentials(s),
 	}
 	if bucketFlag != "" {
 		cfg.Bucket = bucketFlag

@@ -11,9 +11,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 
+	"github.com/minio-to-fhir/minio-to-fhir/internal/auth"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/bucket"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
@@ -25,6 +27,7 @@ const (
 	ExitFatal       = 1
 	ExitUsage       = 2
 	ExitFailures    = 3
+	ExitAuth        = 4 // the server or the token endpoint refused the credentials
 	ExitInterrupted = 130
 )
 
@@ -93,7 +96,7 @@ Usage:
   minio-to-fhir <command> --help
 
 Settings come from .env, then the environment, then flags (later wins).
-Exit codes: 0 ok, 1 error, 2 usage error, 3 finished with failed resources, 130 interrupted.
+Exit codes: 0 ok, 1 error, 2 usage error, 3 finished with failed resources, 4 credentials refused, 130 interrupted.
 `
 
 // exitCode prints err the way users read it and maps it to an exit code:
@@ -115,6 +118,12 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "minio-to-fhir: interrupted")
 		return ExitInterrupted
+	case errors.Is(err, auth.ErrToken), errors.Is(err, fhir.ErrUnauthorized), errors.Is(err, transfer.ErrAuth):
+		fmt.Fprintf(stderr, "minio-to-fhir: error: %v\n", err)
+		for _, h := range hints(err) {
+			fmt.Fprintf(stderr, "minio-to-fhir: hint: %s\n", h)
+		}
+		return ExitAuth
 	}
 	fmt.Fprintf(stderr, "minio-to-fhir: error: %v\n", err)
 	for _, h := range hints(err) {
@@ -123,18 +132,33 @@ func exitCode(err error, stderr io.Writer) int {
 	return ExitFatal
 }
 
+// certificateRequired reports whether err is the TLS alert of a server
+// that wants a client certificate (RFC 8446, certificate_required).
+// crypto/tls reports a peer's alert as a *net.OpError "remote error"
+// around an unexported type, so its text is all there is to go by.
+func certificateRequired(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "remote error" && oe.Err != nil &&
+		oe.Err.Error() == "tls: certificate required"
+}
+
 // hints say what to try for the errors users meet.
 func hints(err error) []string {
 	var certErr *tls.CertificateVerificationError
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	switch {
+	case certificateRequired(err):
+		return []string{"the server asks for a client certificate: set FHIR_CLIENT_CERT and FHIR_CLIENT_KEY"}
 	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr):
 		return []string{"the server's certificate is not trusted: give its CA with --ca-cert FILE (or check FHIR_BASE_URL's host name)"}
+	case errors.Is(err, auth.ErrToken):
+		return []string{"check FHIR_OAUTH_CLIENT_ID and its secret or key, and that the client is enabled at the authorization server",
+			"then run the same command again: it resumes where this run stopped"}
 	case errors.Is(err, fhir.ErrUnreachable):
 		return []string{"is a FHIR server running at that address? Set FHIR_BASE_URL (or start the test bed: scripts/testbed up)"}
 	case errors.Is(err, fhir.ErrUnauthorized), errors.Is(err, transfer.ErrAuth):
-		return []string{"check FHIR_USERNAME and FHIR_PASSWORD (with FHIR_AUTH_ENABLED=true), or FHIR_TOKEN"}
+		return []string{"check FHIR_USERNAME and FHIR_PASSWORD (with FHIR_AUTH_ENABLED=true), FHIR_TOKEN (a token expires), or the FHIR_OAUTH_* settings"}
 	case errors.Is(err, fhir.ErrNotFound), errors.Is(err, fhir.ErrNotFHIR):
 		return []string{"check FHIR_BASE_URL: it is the server's FHIR base, for HAPI usually ending in /fhir"}
 	case diskFull(err):

@@ -83,10 +83,15 @@ Flags (the variable in brackets sets the same from .env or the environment):
   -h, --help                show this help
 
 Credentials come only from .env or the environment: FHIR_AUTH_ENABLED=true
-with FHIR_USERNAME and FHIR_PASSWORD (HTTP Basic), or FHIR_TOKEN (Bearer).
+with FHIR_USERNAME and FHIR_PASSWORD (HTTP Basic), FHIR_TOKEN (Bearer), or
+OAuth2 client credentials (SMART Backend Services): FHIR_OAUTH_CLIENT_ID with
+FHIR_OAUTH_CLIENT_SECRET, or FHIR_OAUTH_PRIVATE_KEY_FILE (private_key_jwt);
+see the README. FHIR_CLIENT_CERT and FHIR_CLIENT_KEY give a client
+certificate (mutual TLS).
 
 Exit codes: 0 everything landed, 3 finished with failed resources, 1 error,
-2 usage error, 130 interrupted.
+2 usage error, 4 credentials refused (by the server or the token endpoint),
+130 interrupted.
 `
 
 // unset marks a numeric flag not given, so that 0 is still an error.
@@ -148,6 +153,7 @@ type uploadConfig struct {
 	bytes int            // batchBytes, read
 	nodes []*fhir.Client // one per base URL of FHIR_BASE_URL
 	src   source.Source
+	creds *serverCreds
 }
 
 func runUploadCmd(ctx context.Context, args []string, env Env) error {
@@ -216,16 +222,14 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 		o.maxConcurrency = min(64, defaultMaxConcurrency*len(urls))
 		o.concurrency = o.maxConcurrency
 	}
-	auth, err := fhirAuth(s)
+	creds, err := resolveServerCreds(s, o.serverFlags, urls[0])
 	if err != nil {
 		return nil, err
 	}
-	o.authKind = authKind(auth, urls)
-	tlsConf, err := tlsConfig(o.caCert, o.insecure)
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := newNodes(urls, fhir.Config{Auth: auth, Timeout: o.timeout, GzipRequests: o.gzip, TLS: tlsConf, UserAgent: "minio-to-fhir/" + Version})
+	o.authKind = authKind(creds, urls)
+	fc := fhir.Config{Timeout: o.timeout, GzipRequests: o.gzip, UserAgent: "minio-to-fhir/" + Version}
+	creds.apply(&fc)
+	nodes, err := newNodes(urls, fc)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +241,7 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 		return nil, usageErrorf("--input %s is the failure log this run would write: give another --failure-log", o.input)
 	}
 	bytes, _ := parseSize(o.batchBytes) // checked by resolveLimits
-	return &uploadConfig{uploadOptions: o, bytes: bytes, nodes: nodes, src: src}, nil
+	return &uploadConfig{uploadOptions: o, bytes: bytes, nodes: nodes, src: src, creds: creds}, nil
 }
 
 // fhirAuth picks the server credentials from the settings.
@@ -409,7 +413,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 			fmt.Fprintf(env.Stderr, "warning: %v: a rerun will send these files again\n", err)
 		}
 	}
-	all := uploadJSON{Summary: sum, Nodes: cl.Stats()}
+	all := uploadJSON{Summary: sum, Nodes: cl.Stats(), Auth: cfg.creds.stats()}
 	if err := live.finishInto(&all, runErr); err != nil && runErr == nil {
 		runErr = err
 	}

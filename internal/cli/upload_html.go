@@ -176,19 +176,26 @@ func eta(p *plan.Plan, s series.Series) string {
 
 // authKind names the kind of credentials for the report: never the
 // credentials themselves.
-func authKind(a fhir.Auth, urls []string) string {
-	switch a.(type) {
+func authKind(c *serverCreds, urls []string) string {
+	kind := "none"
+	switch c.auth.(type) {
 	case fhir.BasicAuth:
-		return "HTTP Basic"
+		kind = "HTTP Basic"
 	case fhir.BearerToken:
-		return "bearer token"
+		kind = "bearer token"
+	}
+	if c.tokens != nil {
+		kind = "OAuth2 client credentials"
 	}
 	for _, u := range urls {
-		if pu, err := fhir.ParseBaseURL(u); err == nil && pu.User != nil {
-			return "HTTP Basic (from the URL)"
+		if pu, err := fhir.ParseBaseURL(u); err == nil && pu.User != nil && kind == "none" {
+			kind = "HTTP Basic (from the URL)"
 		}
 	}
-	return "none"
+	if c.tls != nil && len(c.tls.Certificates) > 0 {
+		kind += ", a client certificate"
+	}
+	return kind
 }
 
 // printReportHTML names the report and the series in the summary.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/auth"
 	"io"
 	"sort"
 	"strings"
@@ -154,6 +155,8 @@ type uploadJSON struct {
 	ReportHTML string         `json:"reportHtml,omitempty"`
 	SeriesFile string         `json:"seriesFile,omitempty"`
 	Series     *series.Series `json:"series,omitempty"`
+	// Auth counts the OAuth2 token requests; nil without OAuth2.
+	Auth *auth.Stats `json:"auth,omitempty"`
 }
 
 // printNodes prints one line per node when there is more than one.

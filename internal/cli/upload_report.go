@@ -206,6 +206,7 @@ func writeSummary(stdout, out io.Writer, cfg *uploadConfig, all uploadJSON) erro
 		}
 	}
 	fmt.Fprintf(w, "Retries: %s\n", progress.Thousands(sum.Retries))
+	printTokens(w, all.Auth)
 	printAdaptive(w, sum)
 	printNodes(w, all.Nodes)
 	rate := 0.0

@@ -53,7 +53,7 @@ Credentials come only from .env or the environment, as for upload.
 
 Exit codes: 0 every resource is on the server with the same content,
 3 some are missing or differ (or lines of the input are no resources),
-1 error, 2 usage error, 130 interrupted.
+1 error, 2 usage error, 4 credentials refused, 130 interrupted.
 `
 
 type verifyOptions struct {
@@ -123,16 +123,14 @@ func (o *verifyOptions) resolve(env Env) (*fhir.Client, source.Source, error) {
 		return nil, nil, err
 	}
 	o.fhirURL = nodes[0]
-	auth, err := fhirAuth(s)
+	creds, err := resolveServerCreds(s, o.serverFlags, o.fhirURL)
 	if err != nil {
 		return nil, nil, err
 	}
-	o.authKind = authKind(auth, nodes[:1])
-	tlsConf, err := tlsConfig(o.caCert, o.insecure)
-	if err != nil {
-		return nil, nil, err
-	}
-	client, err := fhir.New(fhir.Config{BaseURL: o.fhirURL, Auth: auth, Timeout: o.timeout, TLS: tlsConf, UserAgent: "minio-to-fhir/" + Version})
+	o.authKind = authKind(creds, nodes[:1])
+	fc := fhir.Config{BaseURL: o.fhirURL, Timeout: o.timeout, UserAgent: "minio-to-fhir/" + Version}
+	creds.apply(&fc)
+	client, err := fhir.New(fc)
 	if err != nil {
 		return nil, nil, usageErrorf("FHIR_BASE_URL: %v", err)
 	}

@@ -138,7 +138,14 @@ type Proxy struct {
 
 // Start listens on 127.0.0.1 (a free port) and forwards to upstream, a
 // host:port that must be on the loopback network too.
-func Start(upstream string) (*Proxy, error) {
+func Start(upstream string) (*Proxy, error) { return StartOn("127.0.0.1:0", upstream) }
+
+// StartOn is Start listening on addr, a loopback host:port: for a proxy
+// that a server started outside the test (a gateway) forwards to.
+func StartOn(addr, upstream string) (*Proxy, error) {
+	if h, _, err := net.SplitHostPort(addr); err != nil || !net.ParseIP(h).IsLoopback() {
+		return nil, fmt.Errorf("listen address %q is not on the loopback network", addr)
+	}
 	host, _, err := net.SplitHostPort(upstream)
 	if err != nil {
 		return nil, fmt.Errorf("upstream %q: %w", upstream, err)
@@ -146,7 +153,7 @@ func Start(upstream string) (*Proxy, error) {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return nil, fmt.Errorf("upstream %q is not on the loopback network", upstream)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

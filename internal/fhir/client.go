@@ -8,6 +8,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -47,6 +48,9 @@ type Config struct {
 	// roots.
 	TLS       *tls.Config
 	UserAgent string
+	// Transport, when set, wraps the HTTP transport (e.g. to add OAuth2
+	// tokens, auth.Transport); it is not used with HTTP.
+	Transport func(http.RoundTripper) http.RoundTripper
 }
 
 // Client is a FHIR server client. It is safe for concurrent use.
@@ -83,7 +87,11 @@ func New(cfg Config) (*Client, error) {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 64
 		tr.TLSClientConfig = cfg.TLS
-		hc = &http.Client{Timeout: timeout, Transport: tr}
+		var rt http.RoundTripper = tr
+		if cfg.Transport != nil {
+			rt = cfg.Transport(tr)
+		}
+		hc = &http.Client{Timeout: timeout, Transport: rt}
 	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "minio-to-fhir"
@@ -196,4 +204,19 @@ func gzipBody(body []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// credentialErr returns the error of a credential source under the
+// transport (an OAuth2 token endpoint that refused the client), which
+// says itself that sending again does not help; nil for other errors.
+func credentialErr(err error) error {
+	var r interface{ Retryable() bool }
+	if !errors.As(err, &r) || r.Retryable() {
+		return nil
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

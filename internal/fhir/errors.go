@@ -131,6 +131,15 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // snippet gives the first line of a body, short, for a message.
 func snippet(body []byte) string {
 	s := strings.TrimSpace(string(body))
+	// An HTML error page (a proxy's) says what it is in its title, e.g.
+	// nginx's "400 No required SSL certificate was sent".
+	if lower := strings.ToLower(s); strings.HasPrefix(lower, "<") {
+		if i := strings.Index(lower, "<title>"); i >= 0 {
+			if j := strings.Index(lower[i:], "</title>"); j > len("<title>") {
+				s = strings.TrimSpace(s[i+len("<title>") : i+j])
+			}
+		}
+	}
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}

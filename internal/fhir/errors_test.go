@@ -156,3 +156,17 @@ func TestStatusErrorRetryable(t *testing.T) {
 		})
 	}
 }
+
+func TestSnippetOfHTMLPage(t *testing.T) {
+	for _, tc := range []struct{ name, body, want string }{
+		{"nginx without a client certificate", "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>", "400 No required SSL certificate was sent"},
+		{"no title", "<html>\n<body>down</body>", "<html>"},
+		{"text", "upstream connect error\nmore", "upstream connect error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := snippet([]byte(tc.body)); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -46,11 +46,17 @@ func (c *Client) Versions(ctx context.Context, typ string, ids []string) (map[st
 		req.Header.Set("Cache-Control", "no-cache")
 		resp, err := c.http.Do(req)
 		if err != nil {
+			if cerr := credentialErr(err); cerr != nil {
+				return nil, now, cerr
+			}
 			return nil, now, &NetError{Err: err}
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 		resp.Body.Close()
 		if err != nil {
+			if cerr := credentialErr(err); cerr != nil {
+				return nil, now, cerr
+			}
 			return nil, now, &NetError{Err: err}
 		}
 		if resp.StatusCode >= 300 {

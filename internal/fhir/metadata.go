@@ -36,6 +36,9 @@ func (c *Client) CheckServer(ctx context.Context) (ServerInfo, error) {
 		if ctx.Err() != nil {
 			return ServerInfo{}, ctx.Err()
 		}
+		if cerr := credentialErr(err); cerr != nil {
+			return ServerInfo{}, cerr
+		}
 		return ServerInfo{}, &unreachableError{base: c.BaseURL(), err: err}
 	}
 	defer resp.Body.Close()

@@ -86,6 +86,9 @@ func (c *Client) Post(ctx context.Context, body []byte, n int) ([]EntryResult, e
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		if cerr := credentialErr(err); cerr != nil {
+			return nil, cerr
+		}
 		return nil, &NetError{Err: err}
 	}
 	defer resp.Body.Close()

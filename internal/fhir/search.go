@@ -53,11 +53,17 @@ func (c *Client) CountType(ctx context.Context, typ string) (int, error) {
 	req.Header.Set("Cache-Control", "no-cache")
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if cerr := credentialErr(err); cerr != nil {
+			return 0, cerr
+		}
 		return 0, &NetError{Err: err}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
+		if cerr := credentialErr(err); cerr != nil {
+			return 0, cerr
+		}
 		return 0, &NetError{Err: err}
 	}
 	if resp.StatusCode >= 300 {
@@ -100,6 +106,9 @@ func (c *Client) searchPage(req *http.Request, fn func(json.RawMessage) error) (
 	req.Header.Set("Cache-Control", "no-cache")
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if cerr := credentialErr(err); cerr != nil {
+			return "", cerr
+		}
 		return "", &NetError{Err: err}
 	}
 	defer resp.Body.Close()

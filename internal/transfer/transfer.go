@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/minio-to-fhir/minio-to-fhir/internal/auth"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/limit"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
@@ -199,15 +200,19 @@ func (u *Uploader) runStep(ctx context.Context, r *run, step int, st plan.Step) 
 }
 
 // authRefused reports whether err is the server refusing our credentials
-// (401/403): the one answer that stops the whole upload at once.
+// (401/403), or the token endpoint refusing us a token: the answers that
+// stop the whole upload at once.
 func (u *Uploader) authRefused(err error) bool {
 	var se *fhir.StatusError
-	return errors.As(err, &se) && (se.Code == 401 || se.Code == 403)
+	return errors.As(err, &se) && (se.Code == 401 || se.Code == 403) || errors.Is(err, auth.ErrToken)
 }
 
 // wrapAuth is the error that stops an upload for a refused credential.
 func wrapAuth(err error) error {
-	return fmt.Errorf("%w: %v", ErrAuth, err)
+	if errors.Is(err, auth.ErrToken) {
+		return err // it names the token endpoint and its error: no server refused anything
+	}
+	return fmt.Errorf("%w: %w", ErrAuth, err)
 }
 
 // removeIfExists removes path, ignoring that it does not exist.

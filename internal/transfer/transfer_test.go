@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio-to-fhir/minio-to-fhir/internal/auth"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/retry"
@@ -333,4 +334,20 @@ func TestRunFileProblems(t *testing.T) {
 	if sum.Created != 2 {
 		t.Errorf("created %d, want 2", sum.Created)
 	}
+}
+
+func TestRunStopsOnTokenError(t *testing.T) {
+	dir := writeFiles(t, map[string][]string{"Patient.ndjson": resources("Patient", 10)})
+	s := &fakeSender{answer: func(int, []string) ([]fhir.EntryResult, error) {
+		return nil, &auth.TokenError{Endpoint: "https://as.example.org/token", Code: "invalid_client"}
+	}}
+	logPath := filepath.Join(t.TempDir(), "f.log")
+	sum, err := New(s, Options{BatchSize: 1, Concurrency: 1, FailureLog: logPath, Retry: fastRetry}).Run(context.Background(), buildPlan(t, dir))
+	if !errors.Is(err, auth.ErrToken) || !strings.Contains(err.Error(), "invalid_client") {
+		t.Fatalf("got %v, want auth.ErrToken naming invalid_client", err)
+	}
+	if s.calls > 2 {
+		t.Errorf("the token error was retried or sending went on: %d calls", s.calls)
+	}
+	checkAccount(t, sum, readFailures(t, logPath))
 }
