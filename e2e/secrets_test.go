@@ -135,7 +135,7 @@ func TestSecretsFHIR(t *testing.T) {
 		{"real password, --report-html", with(basic, "FHIR_BASE_URL", auth.FHIRBaseURL, "FHIR_USERNAME", auth.AuthUser, "FHIR_PASSWORD", auth.AuthPassword), up("--report-html", "$TMP/r.html"), cli.ExitOK, "Failed: 0"},
 		{"URL with user info, --report-html", with(nil, "FHIR_BASE_URL", userURL(u.Host, "/fhir")), up("--report-html", "$TMP/r.html"), cli.ExitOK, "Failed: 0"},
 		{"verify, --report-html", with(basic, "FHIR_BASE_URL", userURL(u.Host, "/fhir")), []string{"verify", "-i", dir, "--report-html", "$TMP/v.html"}, cli.ExitOK, "Result: complete"},
-		{"token refused on a batch, --report-html", with(token, "FHIR_BASE_URL", "http://"+forbid.Addr()+"/fhir"), up("--report-html", "$TMP/r.html"), cli.ExitFatal, "403"},
+		{"token refused on a batch, --report-html", with(token, "FHIR_BASE_URL", "http://"+forbid.Addr()+"/fhir"), up("--report-html", "$TMP/r.html"), cli.ExitAuth, "403"},
 		{"token, success", with(token, "FHIR_BASE_URL", bed.FHIRBaseURL), up(), cli.ExitOK, "Failed: 0"},
 		{"token, --json", with(token, "FHIR_BASE_URL", bed.FHIRBaseURL), up("--json"), cli.ExitOK, `"failed": 0`},
 		{"token, --dry-run", with(token, "FHIR_BASE_URL", bed.FHIRBaseURL), up("--dry-run"), cli.ExitOK, "Dry run"},
