@@ -24,7 +24,8 @@ import (
 const uploadUsage = `Usage: minio-to-fhir upload [flags]
 
 Reads every *.ndjson and *.ndjson.gz file of a folder (and its subfolders),
-a single file, or a bucket prefix, orders the files so that referenced
+a single file, or a bucket prefix, and the FHIR Bundles in *.json and
+*.json.gz files (Synthea's default output), orders the files so that referenced
 types are written first, and PUTs every resource with its own id in batch
 Bundles. Every resource ends on the server or in the failure log.
 
@@ -288,6 +289,12 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	if err != nil {
 		return err
 	}
+	bx, err := expandBundles(ctx, files, out, env.Stderr)
+	if err != nil {
+		return err
+	}
+	defer bx.Close()
+	files = bx.Files
 	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: cfg.order, BaseURL: cl.BaseURL()})
 	if err != nil {
 		return err
@@ -356,7 +363,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	for _, f := range p.Skipped {
 		sum.FileProblems = append(sum.FileProblems, transfer.FileProblem{File: f.Name, Err: f.Err.Error()})
 	}
-	if err := writeSummary(env.Stdout, out, cfg, uploadJSON{Summary: sum, Nodes: cl.Stats()}); err != nil {
+	if err := writeSummary(env.Stdout, out, cfg, uploadJSON{Summary: sum, Nodes: cl.Stats(), Bundles: bundleStats(bx)}); err != nil {
 		return err
 	}
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/bundle"
 	"io"
 	"sort"
 	"strings"
@@ -146,6 +147,8 @@ func checkNodes(ctx context.Context, out, errw io.Writer, cl *cluster.Cluster) (
 type uploadJSON struct {
 	*transfer.Summary
 	Nodes []cluster.NodeStats `json:"nodes"`
+	// Bundles sums up the Bundle files read, when there were any.
+	Bundles *bundle.Stats `json:"bundles,omitempty"`
 }
 
 // printNodes prints one line per node when there is more than one.

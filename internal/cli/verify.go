@@ -155,6 +155,12 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	if err != nil {
 		return err
 	}
+	bx, err := expandBundles(ctx, files, out, env.Stderr)
+	if err != nil {
+		return err
+	}
+	defer bx.Close()
+	files = bx.Files
 	// The plan reads the input as upload does: its analysis holds the
 	// duplicate rule, so verify compares exactly the lines upload writes.
 	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: plan.OrderData, BaseURL: client.BaseURL()})

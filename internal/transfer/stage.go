@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/origin"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/retry"
 )
@@ -256,7 +257,7 @@ func (u *Uploader) note(r *run, n fileNote) {
 	}
 	where := n.problem.File
 	if n.problem.Line > 0 {
-		where = fmt.Sprintf("%s: line %d", where, n.problem.Line)
+		where = fmt.Sprintf("%s: %s", where, origin.Pos(where, n.problem.Line))
 	}
 	u.opts.Reporter.Warn(fmt.Sprintf("%s: %s", where, n.problem.Err))
 }
@@ -286,7 +287,7 @@ func (u *Uploader) collect(r *run, o answer) error {
 	for _, f := range b.rejected {
 		f.Batch = b.id
 		count(b.typ, Counts{Read: 1, Failed: 1})
-		u.opts.Reporter.Warn(fmt.Sprintf("%s: line %d: %s", f.File, f.Line, f.Error))
+		u.opts.Reporter.Warn(fmt.Sprintf("%s: %s: %s", f.File, origin.Pos(f.File, f.Line), f.Error))
 		if err := r.journal.fail(f); err != nil {
 			return err
 		}
