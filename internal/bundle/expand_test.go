@@ -104,14 +104,14 @@ func TestExpand(t *testing.T) {
 		"fhir/searchset.json": `{"resourceType":"Bundle","type":"searchset","entry":[
 {"resource":{"resourceType":"Patient","id":"pat2"},"search":{"mode":"match"}},
 {"resource":{"resourceType":"OperationOutcome","id":"oo"},"search":{"mode":"outcome"}}]}`,
-		"fhir/cut.json":            `{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"cut1"}},{"resource":{"resourceType":"Patient","id":"cu`,
-		"fhir/response.json":       `{"resourceType":"Bundle","type":"batch-response","entry":[{"response":{"status":"201 Created"}}]}`,
-		"fhir/doc.json":            `{"resourceType":"Bundle","id":"d1","type":"document","entry":[{"fullUrl":"urn:uuid:in-doc","resource":{"resourceType":"Composition","id":"c"}}]}`,
-		"fhir/single.json":         `{"resourceType":"Practitioner","id":"pr1","x":{"reference":"urn:uuid:org1"}}`,
-		"fhir/broken.json":         `{"resourceType": tru`,
-		"metadata/run.json":        `{"runID":"x","seed":7}`,
-		"metadata/list.json":       `[1,2]`,
-		"metadata/Patient.ndjson":  `{"resourceType":"Patient","id":"nd1"}` + "\n",
+		"fhir/cut.json":           `{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"cut1"}},{"resource":{"resourceType":"Patient","id":"cu`,
+		"fhir/response.json":      `{"resourceType":"Bundle","type":"batch-response","entry":[{"response":{"status":"201 Created"}}]}`,
+		"fhir/doc.json":           `{"resourceType":"Bundle","id":"d1","type":"document","entry":[{"fullUrl":"urn:uuid:in-doc","resource":{"resourceType":"Composition","id":"c"}}]}`,
+		"fhir/single.json":        `{"resourceType":"Practitioner","id":"pr1","x":{"reference":"urn:uuid:org1"}}`,
+		"fhir/broken.json":        `{"resourceType": tru`,
+		"metadata/run.json":       `{"runID":"x","seed":7}`,
+		"metadata/list.json":      `[1,2]`,
+		"metadata/Patient.ndjson": `{"resourceType":"Patient","id":"nd1"}` + "\n",
 	}
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -163,7 +163,7 @@ func TestExpand(t *testing.T) {
 	st := res.Stats
 	st.NotFHIR = nil
 	wantStats := Stats{Files: 6, Bundles: 4, Entries: 14, Resources: 9, IDsFromURL: 1, Refused: 4,
-		NotWritten: map[string]int{"DELETE": 1, "search outcome": 1},
+		NotWritten:         map[string]int{"DELETE": 1, "search outcome": 1},
 		NotWrittenExamples: []string{"fhir/A_Patient.json entry 4 (DELETE Patient/old)", "fhir/searchset.json entry 2 (search outcome)"},
 		IfNoneExist:        1, FullURLs: 5, Rewritten: 5}
 	if diff := cmp.Diff(wantStats, st); diff != "" {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 )
 
@@ -111,7 +110,7 @@ func (t *top) stream(ctx context.Context, dec *json.Decoder, fn func(int, json.R
 		return nil // "entry": null
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return fmt.Errorf("Bundle.entry is not an array")
+		return errors.New("the Bundle's entry is not an array")
 	}
 	for dec.More() {
 		if err := ctx.Err(); err != nil {
