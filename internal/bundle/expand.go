@@ -61,7 +61,7 @@ func Expand(ctx context.Context, files []source.File, opts Options) (*Result, er
 	res := &Result{Stats: Stats{NotWritten: map[string]int{}}}
 	var bundles []source.File
 	for _, f := range files {
-		if f.Err == nil && f.KnownType == "" && origin.IsBundleFile(f.Name) {
+		if f.Err == nil && f.KnownType == "" && (origin.IsBundleFile(f.Name) || bundleLines(ctx, f)) {
 			bundles = append(bundles, f)
 		} else {
 			res.Files = append(res.Files, f)
@@ -111,30 +111,70 @@ type fileInfo struct {
 }
 
 func (x *expander) run(ctx context.Context, bundles []source.File) error {
-	infos := make([]fileInfo, len(bundles))
-	for i, f := range bundles {
-		info, err := x.index(ctx, i, f)
-		if err != nil {
-			return err
-		}
-		infos[i] = info
+	var infos []fileInfo
+	k := 0
+	err := x.each(ctx, bundles, func(f source.File, _ error) error {
+		info, err := x.index(ctx, k, f)
+		infos = append(infos, info)
+		k++
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	x.st.FullURLs = x.urls.len()
-	for i, f := range bundles {
-		switch info := infos[i]; {
+	for _, f := range bundles {
+		if !origin.IsBundleFile(f.Name) {
+			x.st.Files++ // an NDJSON file of Bundles
+		}
+	}
+	k = 0
+	err = x.each(ctx, bundles, func(f source.File, lineErr error) error {
+		info := infos[k]
+		k++
+		line := !origin.IsBundleFile(f.Name) // a Bundle on a line of an NDJSON file
+		switch {
+		case lineErr != nil:
+			return x.write(refusedType, f.Name, 1, lineErr.Error(), nil)
+		case info.skip && line:
+			return x.write(refusedType, f.Name, 1, "not a FHIR resource or Bundle", nil)
 		case info.skip:
-			continue
+			return nil
+		case info.err != nil && line:
+			return x.write(refusedType, f.Name, 1, info.err.Error(), nil)
 		case info.err != nil:
 			f.Err = info.err
 			x.res.Files = append(x.res.Files, f)
+			return nil
+		}
+		if !line {
+			x.st.Files++
+		}
+		return x.spool(ctx, k-1, f, info)
+	})
+	if err != nil {
+		return err
+	}
+	return x.finish(bundles)
+}
+
+// each calls fn with each Bundle to read, in input order: a Bundle file
+// as it is, and each line of an NDJSON file of Bundles as a File of its
+// own, named origin.BundleLine (lineErr set for a line that cannot be
+// read).
+func (x *expander) each(ctx context.Context, bundles []source.File, fn func(f source.File, lineErr error) error) error {
+	for _, f := range bundles {
+		if origin.IsBundleFile(f.Name) {
+			if err := fn(f, nil); err != nil {
+				return err
+			}
 			continue
 		}
-		x.st.Files++
-		if err := x.spool(ctx, i, f, infos[i]); err != nil {
+		if err := eachLine(ctx, f, fn); err != nil {
 			return err
 		}
 	}
-	return x.finish(bundles)
+	return nil
 }
 
 // storedWhole says which Bundle types are resources to store, not

@@ -195,3 +195,51 @@ func TestExpandNoBundles(t *testing.T) {
 		t.Errorf("got %d files, spool %q; want the input as it is and no spool", len(res.Files), res.dir)
 	}
 }
+
+// TestExpandBundleLines: an NDJSON file whose lines are transaction
+// Bundles (blazectl's input) is unpacked, each line a Bundle named
+// file:line; NDJSON files of resources stay as they are.
+func TestExpandBundleLines(t *testing.T) {
+	dir := t.TempDir()
+	tx := func(entries string) string {
+		return `{"resourceType":"Bundle","type":"transaction","entry":[` + entries + `]}`
+	}
+	content := tx(`{"fullUrl":"urn:uuid:p1","resource":{"resourceType":"Patient","id":"p1"},"request":{"method":"POST","url":"Patient"}}`) + "\n\n" +
+		tx(`{"resource":{"resourceType":"Observation","id":"o1","subject":{"reference":"urn:uuid:p1"}},"request":{"method":"PUT","url":"Observation/o1"}},{"request":{"method":"GET","url":"Patient/p1"}}`) + "\n" +
+		`{"resourceType":"Bundle","type":"transaction","entry":[{"resou` + "\n" +
+		`{"resourceType":"Patient","id":"p2"}` + "\n"
+	for name, c := range map[string]string{"blaze/bundles.ndjson": content, "Patient.ndjson": `{"resourceType":"Patient","id":"nd"}` + "\n"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := source.Dir{Path: dir}.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Expand(context.Background(), list, Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	lines, others := spooled(t, res)
+	want := []string{
+		`blaze/bundles.ndjson:1 entry 1 Patient: {"resourceType":"Patient","id":"p1"}`,
+		`blaze/bundles.ndjson:3 entry 1 Observation: {"resourceType":"Observation","id":"o1","subject":{"reference":"Patient/p1"}}`,
+		`blaze/bundles.ndjson:4 entry 1 Basic !not valid JSON: unexpected EOF`,
+		`blaze/bundles.ndjson:5 entry 1 Patient: {"resourceType":"Patient","id":"p2"}`,
+	}
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("spooled (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Patient.ndjson"}, others); diff != "" {
+		t.Errorf("other files (-want +got):\n%s", diff)
+	}
+	if st := res.Stats; st.Files != 1 || st.Bundles != 2 || st.NotWritten["GET"] != 1 || st.Rewritten != 1 {
+		t.Errorf("stats %+v: want 1 file, 2 Bundles, 1 GET not written, 1 reference rewritten", st)
+	}
+}

@@ -18,7 +18,7 @@ import (
 // Record is one record of the failure log: a resource that is not on the
 // server, why, and the resource itself so that it can be sent again.
 //
-// A resource of a Bundle file (origin.IsBundleFile) is named by its entry
+// A resource of a Bundle (origin.CountsEntries) is named by its entry
 // rather than a line: in the log its number is "entry", not "line"; in a
 // Record it is Line either way.
 type Record struct {
@@ -44,7 +44,7 @@ func Encode(rec Record) ([]byte, error) {
 	if len(rec.Resource) > 0 && !(utf8.Valid(rec.Resource) && json.Valid(rec.Resource)) {
 		rec.Raw, rec.Resource = string(rec.Resource), nil
 	}
-	if origin.IsBundleFile(rec.File) && rec.Entry == 0 {
+	if origin.CountsEntries(rec.File) && rec.Entry == 0 {
 		rec.Entry, rec.Line = rec.Line, 0
 	}
 	if !utf8.ValidString(rec.Raw) {

@@ -12,6 +12,10 @@ func TestAt(t *testing.T) {
 		{"ndjson gz", "a/Patient.ndjson.gz", 1, "a/Patient.ndjson.gz:1", "line 1"},
 		{"bundle", "fhir/Alice_Smith.json", 12, "fhir/Alice_Smith.json entry 12", "entry 12"},
 		{"bundle gz in bucket", "s3://b/x/y.json.gz", 2, "s3://b/x/y.json.gz entry 2", "entry 2"},
+		{"a Bundle on a line", "b/tx.ndjson:3", 12, "b/tx.ndjson:3 entry 12", "entry 12"},
+		{"a Bundle on a line, gz", "tx.ndjson.gz:10", 1, "tx.ndjson.gz:10 entry 1", "entry 1"},
+		{"a colon in a name", "a:b.ndjson", 4, "a:b.ndjson:4", "line 4"},
+		{"not a number", "x.ndjson:3a", 4, "x.ndjson:3a:4", "line 4"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
