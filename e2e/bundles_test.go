@@ -122,3 +122,31 @@ func checkRewritten(t *testing.T, s server, ids map[string][]string) {
 		}
 	}
 }
+
+// TestBundlesOnNDJSONLines: an NDJSON file of transaction Bundles, one a
+// line (blazectl's input), loads by id, a reference to another line's
+// fullUrl included, and a second load changes nothing; verify agrees.
+func TestBundlesOnNDJSONLines(t *testing.T) {
+	bed := testbed.Default(t)
+	s := server{base: bed.FHIRBaseURL}
+	p := randomID(t)
+	line := func(entries ...string) string {
+		return `{"resourceType":"Bundle","type":"transaction","entry":[` + strings.Join(entries, ",") + `]}` + "\n"
+	}
+	pat := fmt.Sprintf(`{"fullUrl":"urn:uuid:%s-p","resource":{"resourceType":"Patient","id":"%s-p"},"request":{"method":"POST","url":"Patient"}}`, p, p)
+	obs := fmt.Sprintf(`{"fullUrl":"urn:uuid:%s-o","resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"urn:uuid:%s-p"}},"request":{"method":"POST","url":"Observation"}}`, p, p)
+	dir := writeTree(t, map[string]string{"bundles.ndjson": line(obs) + line(pat)})
+	r, sum := uploadOK(t, bed.FHIRBaseURL, dir)
+	if sum.Failed != 0 || sum.Created != 2 || !strings.Contains(r.stdout, "Bundles: 1 JSON file, 2 entries read: 2 written as PUT Type/id; 1 of them with the id of their fullUrl") {
+		t.Errorf("upload: %d created, %d failed; want 2 created\n%s", sum.Created, sum.Failed, r.stdout)
+	}
+	if got := fmt.Sprint(s.read(t, "Observation", p+"-o")["subject"]); got != "map[reference:Patient/"+p+"-p]" {
+		t.Errorf("Observation subject %s, want Patient/%s-p", got, p)
+	}
+	if _, sum = uploadOK(t, bed.FHIRBaseURL, dir); sum.Unchanged != 2 || sum.Created+sum.Updated != 0 {
+		t.Errorf("second load: %d created, %d updated, %d unchanged; want 2 unchanged", sum.Created, sum.Updated, sum.Unchanged)
+	}
+	if code, rep, vr := runVerify(t, fhirSettings(bed.FHIRBaseURL), "-i", dir); code != cli.ExitOK || !rep.Complete {
+		t.Errorf("verify: exit %d, complete %v\n%s\n%s", code, rep.Complete, vr.stdout, vr.stderr)
+	}
+}
