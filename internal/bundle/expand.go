@@ -214,6 +214,11 @@ func (x *expander) index(ctx context.Context, bundle int, f source.File) (fileIn
 	case !fhirtype.Known(t.resourceType):
 		x.skipped(f, fmt.Sprintf("JSON, but not a FHIR resource or Bundle (resourceType %q is not a FHIR R4 type)", t.resourceType))
 		return fileInfo{skip: true}, nil
+	case t.resourceType != "Bundle" && !t.has("id"):
+		// Such as a bulk export's parameters.json (the Parameters of its
+		// $import request): no data to load by id, and no failure either.
+		x.skipped(f, fmt.Sprintf("a %s resource with no id, so nothing to write it under", t.resourceType))
+		return fileInfo{skip: true}, nil
 	case t.resourceType != "Bundle":
 		return fileInfo{}, nil
 	case len(t.bundleType) > len("-response") && t.bundleType[len(t.bundleType)-len("-response"):] == "-response":

@@ -111,6 +111,7 @@ func TestExpand(t *testing.T) {
 		"fhir/broken.json":        `{"resourceType": tru`,
 		"metadata/run.json":       `{"runID":"x","seed":7}`,
 		"metadata/list.json":      `[1,2]`,
+		"fhir/parameters.json":    `{"resourceType":"Parameters","parameter":[{"name":"inputFormat","valueString":"application/fhir+ndjson"}]}`,
 		"metadata/Patient.ndjson": `{"resourceType":"Patient","id":"nd1"}` + "\n",
 	}
 	for name, content := range files {
@@ -170,6 +171,7 @@ func TestExpand(t *testing.T) {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
 	wantNotFHIR := []NotFHIR{
+		{File: "fhir/parameters.json", Why: "a Parameters resource with no id, so nothing to write it under"},
 		{File: "metadata/list.json", Why: "JSON, but not a FHIR resource or Bundle (not an object)"},
 		{File: "metadata/run.json", Why: "JSON, but not a FHIR resource or Bundle (no resourceType)"},
 	}

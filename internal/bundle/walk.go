@@ -148,3 +148,13 @@ func (t top) object() ([]byte, error) {
 	b.WriteByte('}')
 	return b.Bytes(), nil
 }
+
+// has reports whether the file has a top-level member key (of those kept).
+func (t top) has(key string) bool {
+	for _, m := range t.members {
+		if m.key == key {
+			return true
+		}
+	}
+	return false
+}

@@ -310,7 +310,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		}
 	}
 	if p.Files() == 0 {
-		return fmt.Errorf("no NDJSON files to upload in %s (looked for *.ndjson and *.ndjson.gz)", cfg.src)
+		return fmt.Errorf("no NDJSON files to upload in %s (looked for *.ndjson and *.ndjson.gz, and for FHIR JSON in *.json and *.json.gz)", cfg.src)
 	}
 	printPlan(out, p)
 	if p.Analysis != nil {

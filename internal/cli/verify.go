@@ -174,7 +174,7 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 		}
 	}
 	if len(inputs) == 0 && len(p.Skipped) == 0 {
-		return fmt.Errorf("no NDJSON files in %s (looked for *.ndjson and *.ndjson.gz)", src)
+		return fmt.Errorf("no NDJSON files in %s (looked for *.ndjson and *.ndjson.gz, and for FHIR JSON in *.json and *.json.gz)", src)
 	}
 	fmt.Fprintf(out, "Found %s (%s)", progress.Plural(len(inputs), "NDJSON file", "NDJSON files"), progress.Plural(p.Lines(), "line", "lines"))
 	if a := p.Analysis; a != nil && a.Duplicates.IDs > 0 {
