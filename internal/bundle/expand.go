@@ -238,7 +238,7 @@ func (x *expander) spool(ctx context.Context, bundle int, f source.File, info fi
 		return x.write(refusedType, f.Name, 1, "cannot read the file again: "+err.Error(), nil)
 	}
 	defer rc.Close()
-	var t top
+	t := top{keepAll: !info.unpack} // a document whose type comes after its entries too
 	var werr error
 	lookup := func(ref string) (string, bool) { return x.urls.lookup(bundle, ref) }
 	err = walk(ctx, rc, &t, func(n int, raw json.RawMessage) error {

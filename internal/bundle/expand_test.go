@@ -107,6 +107,7 @@ func TestExpand(t *testing.T) {
 		"fhir/cut.json":           `{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"cut1"}},{"resource":{"resourceType":"Patient","id":"cu`,
 		"fhir/response.json":      `{"resourceType":"Bundle","type":"batch-response","entry":[{"response":{"status":"201 Created"}}]}`,
 		"fhir/doc.json":           `{"resourceType":"Bundle","id":"d1","type":"document","entry":[{"fullUrl":"urn:uuid:in-doc","resource":{"resourceType":"Composition","id":"c"}}]}`,
+		"fhir/doc-late.json":      `{"resourceType":"Bundle","id":"d2","entry":[{"resource":{"resourceType":"Composition","id":"c2"}}],"type":"document"}`,
 		"fhir/single.json":        `{"resourceType":"Practitioner","id":"pr1","x":{"reference":"urn:uuid:org1"}}`,
 		"fhir/broken.json":        `{"resourceType": tru`,
 		"metadata/run.json":       `{"runID":"x","seed":7}`,
@@ -141,6 +142,7 @@ func TestExpand(t *testing.T) {
 		`fhir/A_Patient.json entry 5 Basic !the entry has no resource`,
 		`fhir/cut.json entry 1 Patient: {"resourceType":"Patient","id":"cut1"}`,
 		`fhir/cut.json entry 2 Basic !the file is cut short or broken after entry 1: unexpected EOF; the entries before it are read`,
+		`fhir/doc-late.json entry 1 Bundle: {"resourceType":"Bundle","id":"d2","entry":[{"resource":{"resourceType":"Composition","id":"c2"}}],"type":"document"}`,
 		`fhir/doc.json entry 1 Bundle: {"resourceType":"Bundle","id":"d1","type":"document","entry":[{"fullUrl":"urn:uuid:in-doc","resource":{"resourceType":"Composition","id":"c"}}]}`,
 		`fhir/hospitalInformation1.json.gz entry 1 Organization: {"resourceType":"Organization","id":"org1"}`,
 		`fhir/hospitalInformation1.json.gz entry 2 Location: {"id":"9a1e7e52-3cbb-4a53-8ef7-2b1d5b0c1e11","resourceType":"Location","managingOrganization":{"reference":"Organization/org1"}}`,
@@ -163,7 +165,7 @@ func TestExpand(t *testing.T) {
 	}
 	st := res.Stats
 	st.NotFHIR = nil
-	wantStats := Stats{Files: 6, Bundles: 4, Entries: 14, Resources: 9, IDsFromURL: 1, Refused: 4,
+	wantStats := Stats{Files: 7, Bundles: 4, Entries: 15, Resources: 10, IDsFromURL: 1, Refused: 4,
 		NotWritten:         map[string]int{"DELETE": 1, "search outcome": 1},
 		NotWrittenExamples: []string{"fhir/A_Patient.json entry 4 (DELETE Patient/old)", "fhir/searchset.json entry 2 (search outcome)"},
 		IfNoneExist:        1, FullURLs: 5, Rewritten: 5}

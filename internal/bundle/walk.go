@@ -22,6 +22,9 @@ type top struct {
 	resourceType string // "" when absent or not a string
 	bundleType   string // the "type" of a Bundle
 	entries      int    // entries streamed
+	// keepAll, set before walk, keeps the entries as a member too: a
+	// file to store whole, whatever the order of its members.
+	keepAll bool
 }
 
 // errNotObject is a file whose JSON is not an object.
@@ -62,7 +65,7 @@ func walk(ctx context.Context, r io.Reader, t *top, fn func(n int, raw json.RawM
 			return t.fail(err)
 		}
 		key, _ := tok.(string)
-		if key == "entry" && t.resourceType == "Bundle" && !storedWhole(t.bundleType) {
+		if key == "entry" && t.resourceType == "Bundle" && !storedWhole(t.bundleType) && !t.keepAll {
 			if err := t.stream(ctx, dec, fn); err != nil {
 				return t.fail(err)
 			}
