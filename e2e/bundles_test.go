@@ -19,7 +19,12 @@ import (
 // changes nothing, and verify finds every resource identical. The seed is
 // TestSyntheaLoadsAndVerifies's, whose Practitioners' NPIs are known not
 // to clash with the shared sample's conditional references; on a server
-// that did not hold these resources, each is at version 1.
+// that did not hold these resources, each is at version 1. Like
+// TestSyntheaLoadsAndVerifies it must run before
+// TestVerifyFindsMissingAndChanged (file order does it), which gives the
+// export's first Organizations and Practitioners twins with the same
+// identifiers: after it, the transaction Bundles' conditional references
+// match two resources (HAPI-2207) until the bed is reset.
 func TestBundlesSynthea(t *testing.T) {
 	bed := testbed.Default(t)
 	s := server{base: bed.FHIRBaseURL}
