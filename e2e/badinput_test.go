@@ -232,7 +232,8 @@ func TestBadInputNoNDJSON(t *testing.T) {
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "in")
 	must(t, os.MkdirAll(filepath.Join(dir, "sub"), 0o755))
-	must(t, os.WriteFile(filepath.Join(dir, "data.json"), []byte(`{"resourceType":"Patient","id":"a"}`), 0o644))
+	// JSON that is no FHIR is skipped with a warning (a FHIR *.json file would be read).
+	must(t, os.WriteFile(filepath.Join(dir, "data.json"), []byte(`{"note":"not FHIR"}`), 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "sub", "README.txt"), []byte("nothing here"), 0o644))
 	r, _, _ := badUpload(t, bed.FHIRBaseURL, dir, tmp)
 	if r.code != cli.ExitFatal || stderrLine(r.stderr, "error:", "no NDJSON files", dir) == "" {

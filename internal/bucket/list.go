@@ -11,6 +11,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/origin"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
 )
 
@@ -105,7 +106,7 @@ func (s bucketSource) List(ctx context.Context) ([]source.File, error) {
 	}
 	var files []source.File
 	for _, o := range objs {
-		if !o.NDJSON {
+		if !o.NDJSON && !origin.IsBundleFile(o.Key) {
 			continue
 		}
 		key := o.Key

@@ -24,7 +24,8 @@ import (
 const uploadUsage = `Usage: minio-to-fhir upload [flags]
 
 Reads every *.ndjson and *.ndjson.gz file of a folder (and its subfolders),
-a single file, or a bucket prefix, orders the files so that referenced
+a single file, or a bucket prefix, and the FHIR Bundles in *.json and
+*.json.gz files (Synthea's default output), orders the files so that referenced
 types are written first, and PUTs every resource with its own id in batch
 Bundles. Every resource ends on the server or in the failure log.
 
@@ -328,6 +329,12 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	if sp != nil {
 		defer sp.Close()
 	}
+	bx, err := expandBundles(ctx, files, cfg.workDir, out, env.Stderr)
+	if err != nil {
+		return err
+	}
+	defer bx.Close()
+	files = bx.Files
 	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: cfg.order, BaseURL: cl.BaseURL(), TempDir: cfg.workDir})
 	if err != nil {
 		return err
@@ -343,7 +350,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		}
 	}
 	if p.Files() == 0 {
-		return fmt.Errorf("no NDJSON files to upload in %s (looked for *.ndjson and *.ndjson.gz)", cfg.src)
+		return fmt.Errorf("no NDJSON files to upload in %s (looked for *.ndjson and *.ndjson.gz, and for FHIR JSON in *.json and *.json.gz)", cfg.src)
 	}
 	rr.skipUnchanged(p, out)
 	printPlan(out, p)
@@ -413,7 +420,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 			fmt.Fprintf(env.Stderr, "warning: %v: a rerun will send these files again\n", err)
 		}
 	}
-	all := uploadJSON{Summary: sum, Nodes: cl.Stats(), Auth: cfg.creds.stats()}
+	all := uploadJSON{Summary: sum, Nodes: cl.Stats(), Auth: cfg.creds.stats(), Bundles: bundleStats(bx)}
 	if err := live.finishInto(&all, runErr); err != nil && runErr == nil {
 		runErr = err
 	}

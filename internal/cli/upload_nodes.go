@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/auth"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/bundle"
 	"io"
 	"sort"
 	"strings"
@@ -157,6 +158,8 @@ type uploadJSON struct {
 	Series     *series.Series `json:"series,omitempty"`
 	// Auth counts the OAuth2 token requests; nil without OAuth2.
 	Auth *auth.Stats `json:"auth,omitempty"`
+	// Bundles sums up the Bundle files read, when there were any.
+	Bundles *bundle.Stats `json:"bundles,omitempty"`
 }
 
 // printNodes prints one line per node when there is more than one.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/minio-to-fhir/minio-to-fhir/internal/origin"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
 )
@@ -137,7 +138,7 @@ func reportDangling(ctx context.Context, out, errw io.Writer, c existing, a plan
 		if m.more > 0 {
 			more = fmt.Sprintf(" (and %s more references to it)", progress.Thousands(m.more))
 		}
-		fmt.Fprintf(errw, "warning: %s: line %d: %s refers to %s, which is neither in the data nor on the server%s\n", d.File, d.Line, d.From, d.To, more)
+		fmt.Fprintf(errw, "warning: %s: %s: %s refers to %s, which is neither in the data nor on the server%s\n", d.File, origin.Pos(d.File, d.Line), d.From, d.To, more)
 	}
 	if len(order) > progress.MaxWarnings {
 		fmt.Fprintf(errw, "warning: %s more missing resources are not shown\n", progress.Thousands(len(order)-progress.MaxWarnings))
@@ -186,6 +187,9 @@ func writeSummary(stdout, out io.Writer, cfg *uploadConfig, all uploadJSON) erro
 	if sum.DuplicatesSkipped > 0 {
 		fmt.Fprintf(w, "Duplicates skipped: %s (lines whose Type/id occurs again later in the input; the last occurrence is written)\n", progress.Thousands(sum.DuplicatesSkipped))
 	}
+	if all.Bundles != nil {
+		fmt.Fprintf(w, "Bundles: %s\n", bundleLine(*all.Bundles))
+	}
 	if sum.Failed > 0 {
 		var parts []string
 		for _, t := range sum.Types() {
@@ -200,7 +204,7 @@ func writeSummary(stdout, out io.Writer, cfg *uploadConfig, all uploadJSON) erro
 		for _, fp := range sum.FileProblems {
 			where := fp.File
 			if fp.Line > 0 {
-				where += fmt.Sprintf(" (line %d)", fp.Line)
+				where += fmt.Sprintf(" (%s)", origin.Pos(fp.File, fp.Line))
 			}
 			fmt.Fprintf(w, "  %s: %s\n", where, fp.Err)
 		}

@@ -151,8 +151,16 @@ func (r *rerun) record(sum *transfer.Summary, sent []plan.File) error {
 		return nil
 	}
 	ld := ledger.Load{At: time.Now().UTC(), Landed: map[string]int{}}
+	// Only the files of the input as listed: the NDJSON a Bundle file is
+	// expanded into is the tool's own, and a Bundle file is sent again.
+	listed := map[string]bool{}
+	for _, f := range r.files {
+		listed[f.Name] = true
+	}
 	for _, f := range sent {
-		ld.Files = append(ld.Files, ledger.File{Name: f.Name, Size: f.Size, Version: f.Version, Sample: f.First})
+		if listed[f.Name] {
+			ld.Files = append(ld.Files, ledger.File{Name: f.Name, Size: f.Size, Version: f.Version, Sample: f.First})
+		}
 	}
 	for t, c := range sum.ByType {
 		ld.Landed[t] = c.Landed()

@@ -170,6 +170,12 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	if sp != nil {
 		defer sp.Close()
 	}
+	bx, err := expandBundles(ctx, files, o.workDir, out, env.Stderr)
+	if err != nil {
+		return err
+	}
+	defer bx.Close()
+	files = bx.Files
 	// The plan reads the input as upload does: its analysis holds the
 	// duplicate rule, so verify compares exactly the lines upload writes.
 	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: plan.OrderData, BaseURL: client.BaseURL(), TempDir: o.workDir})
@@ -183,7 +189,7 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 		}
 	}
 	if len(inputs) == 0 && len(p.Skipped) == 0 {
-		return fmt.Errorf("no NDJSON files in %s (looked for *.ndjson and *.ndjson.gz)", src)
+		return fmt.Errorf("no NDJSON files in %s (looked for *.ndjson and *.ndjson.gz, and for FHIR JSON in *.json and *.json.gz)", src)
 	}
 	fmt.Fprintf(out, "Found %s (%s)", progress.Plural(len(inputs), "NDJSON file", "NDJSON files"), progress.Plural(p.Lines(), "line", "lines"))
 	if a := p.Analysis; a != nil && a.Duplicates.IDs > 0 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minio-to-fhir/minio-to-fhir/internal/origin"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/verify"
 )
@@ -53,22 +54,22 @@ func printVerify(w io.Writer, rep *verify.Report) {
 	if len(rep.Normalised) > 0 {
 		fmt.Fprintln(w, "\nNormalised by the server (same content, written back differently; counted as identical):")
 		for _, n := range rep.Normalised {
-			fmt.Fprintf(w, "  %s: %s, e.g. %s/%s (%s:%d)\n", n.Description, progress.Plural(n.Resources, "resource", "resources"),
-				n.Example.Type, n.Example.ID, n.Example.File, n.Example.Line)
+			fmt.Fprintf(w, "  %s: %s, e.g. %s/%s (%s)\n", n.Description, progress.Plural(n.Resources, "resource", "resources"),
+				n.Example.Type, n.Example.ID, origin.At(n.Example.File, n.Example.Line))
 		}
 	}
 	examples(w, "Missing on the server", rep.Total.Missing, rep.Missing, func(e verify.Example) string {
-		return fmt.Sprintf("%s/%s (%s:%d)", e.Type, e.ID, e.File, e.Line)
+		return fmt.Sprintf("%s/%s (%s)", e.Type, e.ID, origin.At(e.File, e.Line))
 	})
 	examples(w, "Differing", rep.Total.Differing, rep.Differing, func(e verify.Example) string {
-		return fmt.Sprintf("%s/%s (%s:%d): %s: input %s, server %s", e.Type, e.ID, e.File, e.Line, e.Path, e.Input, e.Server)
+		return fmt.Sprintf("%s/%s (%s): %s: input %s, server %s", e.Type, e.ID, origin.At(e.File, e.Line), e.Path, e.Input, e.Server)
 	})
 	examples(w, "Lines that are no resource the server can hold", rep.Total.Unreadable, rep.Unreadable, func(e verify.Example) string {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Error)
+		return fmt.Sprintf("%s: %s", origin.At(e.File, e.Line), e.Error)
 	})
 	examples(w, "Files not read to the end", len(rep.FileProblems), rep.FileProblems, func(e verify.Example) string {
 		if e.Line > 0 {
-			return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Error)
+			return fmt.Sprintf("%s: %s", origin.At(e.File, e.Line), e.Error)
 		}
 		return fmt.Sprintf("%s: %s", e.File, e.Error)
 	})

@@ -11,13 +11,20 @@ import (
 	"fmt"
 	"os"
 	"unicode/utf8"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/origin"
 )
 
 // Record is one record of the failure log: a resource that is not on the
 // server, why, and the resource itself so that it can be sent again.
+//
+// A resource of a Bundle (origin.CountsEntries) is named by its entry
+// rather than a line: in the log its number is "entry", not "line"; in a
+// Record it is Line either way.
 type Record struct {
 	File         string          `json:"file"`
-	Line         int             `json:"line"`
+	Line         int             `json:"line,omitempty"`
+	Entry        int             `json:"entry,omitempty"`
 	ResourceType string          `json:"resourceType,omitempty"`
 	ID           string          `json:"id,omitempty"`
 	Status       int             `json:"status,omitempty"` // HTTP status of the entry; 0 if never sent
@@ -37,13 +44,16 @@ func Encode(rec Record) ([]byte, error) {
 	if len(rec.Resource) > 0 && !(utf8.Valid(rec.Resource) && json.Valid(rec.Resource)) {
 		rec.Raw, rec.Resource = string(rec.Resource), nil
 	}
+	if origin.CountsEntries(rec.File) && rec.Entry == 0 {
+		rec.Entry, rec.Line = rec.Line, 0
+	}
 	if !utf8.ValidString(rec.Raw) {
 		rec.Raw = ""
 		rec.Error += " (the line is not UTF-8 and is not copied here)"
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
-		return nil, fmt.Errorf("failure record of %s line %d: %w", rec.File, rec.Line, err)
+		return nil, fmt.Errorf("failure record of %s: %w", origin.At(rec.File, rec.Line+rec.Entry), err)
 	}
 	return b, nil
 }
@@ -55,7 +65,13 @@ func Decode(line []byte) (rec Record, ok bool) {
 		Record
 		Error *string `json:"error"` // present, even if empty
 	}
-	if json.Unmarshal(line, &r) != nil || r.Error == nil || r.File == "" || r.Line == 0 {
+	if json.Unmarshal(line, &r) != nil {
+		return Record{}, false
+	}
+	if r.Line == 0 {
+		r.Line, r.Entry = r.Entry, 0 // an entry of a Bundle file
+	}
+	if r.Error == nil || r.File == "" || r.Line == 0 {
 		return Record{}, false
 	}
 	r.Record.Error = *r.Error

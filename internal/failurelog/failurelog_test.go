@@ -34,6 +34,12 @@ func TestEncodeDecode(t *testing.T) {
 			want: Record{File: "x.ndjson", Line: 2, Error: "bad (the line is not UTF-8 and is not copied here)"},
 		},
 		{
+			name: "a Bundle file's entry",
+			in:   Record{File: "fhir/Ñandú_Núñez.json", Line: 12, ResourceType: "Patient", Error: "no id", Resource: []byte(`{"resourceType":"Patient"}`)},
+			want: Record{File: "fhir/Ñandú_Núñez.json", Line: 12, ResourceType: "Patient", Error: "no id", Resource: []byte(`{"resourceType":"Patient"}`)},
+			data: []byte(`{"resourceType":"Patient"}`),
+		},
+		{
 			name: "too long, no line",
 			in:   Record{File: "x.ndjson", Line: 9, Error: "line 9 is too long"},
 			want: Record{File: "x.ndjson", Line: 9, Error: "line 9 is too long"},
@@ -103,5 +109,20 @@ func TestIsLog(t *testing.T) {
 	}
 	if IsLog(filepath.Join(dir, "missing")) {
 		t.Error("a missing file is not a log")
+	}
+}
+
+// TestEntryInLog: a Bundle file's resource is named by "entry" in the log.
+func TestEntryInLog(t *testing.T) {
+	b, err := Encode(Record{File: "fhir/a.json.gz", Line: 7, Error: "e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"file":"fhir/a.json.gz","entry":7,"error":"e"}`; string(b) != want {
+		t.Errorf("got %s, want %s", b, want)
+	}
+	b, _ = Encode(Record{File: "a.ndjson", Line: 7, Error: "e"})
+	if want := `{"file":"a.ndjson","line":7,"error":"e"}`; string(b) != want {
+		t.Errorf("got %s, want %s", b, want)
 	}
 }

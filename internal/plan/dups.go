@@ -3,11 +3,11 @@ package plan
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"hash/maphash"
 	"slices"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/graph"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/origin"
 )
 
 // Duplicates sums up the ids that occur more than once in the input.
@@ -202,7 +202,7 @@ func (a *Analysis) pickExamples(ids [][]dupOccurrence) {
 }
 
 func (a *Analysis) site(o dupOccurrence) string {
-	return fmt.Sprintf("%s:%d", a.dupFiles.names[o.file], o.line)
+	return origin.At(a.dupFiles.names[o.file], int(o.line))
 }
 
 // nameExamples reads the spill once more for the Type/id of the

@@ -12,8 +12,9 @@ import (
 	"time"
 )
 
-// Dir is a local folder whose *.ndjson and *.ndjson.gz files, in it and in
-// its subfolders, are the inputs. A single file may stand in for a folder.
+// Dir is a local folder whose *.ndjson, *.ndjson.gz, *.json and *.json.gz
+// files, in it and in its subfolders, are the inputs. A single file may
+// stand in for a folder.
 type Dir struct {
 	Path string
 }
@@ -41,7 +42,7 @@ func (d Dir) List(ctx context.Context) ([]File, error) {
 			if p == d.Path {
 				return err
 			}
-			if e != nil && e.IsDir() || IsNDJSON(p) {
+			if e != nil && e.IsDir() || IsInput(p) {
 				files = append(files, File{Name: rel, Err: pathError(err)})
 			}
 			if e != nil && e.IsDir() {
@@ -49,12 +50,12 @@ func (d Dir) List(ctx context.Context) ([]File, error) {
 			}
 			return nil
 		}
-		if e.IsDir() && IsNDJSON(p) && p != d.Path {
+		if e.IsDir() && IsInput(p) && p != d.Path {
 			// Said, and its files are still read.
 			files = append(files, File{Name: rel, Err: errors.New("is a folder, not a file")})
 			return nil
 		}
-		if e.IsDir() || !IsNDJSON(p) {
+		if e.IsDir() || !IsInput(p) {
 			return nil
 		}
 		info, err := os.Stat(p) // follows a link to a file

@@ -45,6 +45,7 @@ type Lines struct {
 	r       *ndjson.Reader
 	name    string
 	records bool
+	spool   bool
 }
 
 // OpenLines opens f for reading its lines, none longer than maxLine
@@ -54,7 +55,7 @@ func (f File) OpenLines(ctx context.Context, maxLine int) (*Lines, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Lines{rc: rc, r: ndjson.NewReader(rc, maxLine), name: f.Name, records: f.records}, nil
+	return &Lines{rc: rc, r: ndjson.NewReader(rc, maxLine), name: f.Name, records: f.records, spool: f.spool}, nil
 }
 
 // Next returns the next line; io.EOF at the end; a *LineError for a line
@@ -68,6 +69,9 @@ func (l *Lines) Next() (Line, error) {
 			return Line{}, &LineError{File: l.name, Num: tl.Line, Err: err}
 		}
 		return Line{}, err
+	}
+	if l.spool {
+		return spoolLine(line.Data, l.name, line.Num)
 	}
 	if !l.records {
 		return Line{Data: line.Data, File: l.name, Num: line.Num}, nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/origin"
 )
 
 // File is one NDJSON input.
@@ -33,6 +35,8 @@ type File struct {
 	Open func(ctx context.Context) (io.ReadCloser, error)
 	// records says the stored lines are failure-log records.
 	records bool
+	// spool says the stored lines are a spool's (SpoolFile).
+	spool bool
 }
 
 // Gzipped reports whether the file's name says it is gzip-compressed.
@@ -42,11 +46,17 @@ func (f File) Gzipped() bool { return strings.HasSuffix(f.Name, ".gz") }
 type Source interface {
 	// String names the source for people: a folder or s3://bucket/prefix.
 	String() string
-	// List returns the *.ndjson and *.ndjson.gz inputs, sorted by name.
+	// List returns the *.ndjson and *.ndjson.gz inputs, and the *.json
+	// and *.json.gz ones (Bundles), sorted by name.
 	List(ctx context.Context) ([]File, error)
 }
 
-// IsNDJSON reports whether a file or object name is one an upload reads.
+// IsInput reports whether a file or object name is one an upload reads:
+// NDJSON, or JSON holding a Bundle or a resource (package bundle reads
+// those).
+func IsInput(name string) bool { return IsNDJSON(name) || origin.IsBundleFile(name) }
+
+// IsNDJSON reports whether a file or object name is NDJSON.
 func IsNDJSON(name string) bool {
 	return strings.HasSuffix(name, ".ndjson") || strings.HasSuffix(name, ".ndjson.gz")
 }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/origin"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/retry"
 )
@@ -257,7 +258,7 @@ func (u *Uploader) note(r *run, n fileNote) {
 	}
 	where := n.problem.File
 	if n.problem.Line > 0 {
-		where = fmt.Sprintf("%s: line %d", where, n.problem.Line)
+		where = fmt.Sprintf("%s: %s", where, origin.Pos(where, n.problem.Line))
 	}
 	u.opts.Reporter.Warn(fmt.Sprintf("%s: %s", where, n.problem.Err))
 }
@@ -288,8 +289,8 @@ func (u *Uploader) collect(r *run, o answer) error {
 		f.Batch = b.id
 		count(b.typ, Counts{Read: 1, Failed: 1})
 		u.opts.Observer.Confirmed(0, 0, 1)
-		u.opts.Observer.Refused(0, fmt.Sprintf("%s:%d", f.File, f.Line), f.Error)
-		u.opts.Reporter.Warn(fmt.Sprintf("%s: line %d: %s", f.File, f.Line, f.Error))
+		u.opts.Observer.Refused(0, origin.At(f.File, f.Line), f.Error)
+		u.opts.Reporter.Warn(fmt.Sprintf("%s: %s: %s", f.File, origin.Pos(f.File, f.Line), f.Error))
 		if err := r.journal.fail(f); err != nil {
 			return err
 		}
