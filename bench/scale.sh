@@ -99,7 +99,8 @@ load() {
 	mkdir -p "$run"
 	local total
 	total=$(python3 -c "import json;print(json.load(open('$dir/manifest.json'))['resources'])")
-	local args=(upload -i "$dir" --failure-log "$run/failures.log" --checkpoint-dir "$run/ckpt" --report "$run/report.json")
+	local args=(upload -i "$dir" --failure-log "$run/failures.log" --checkpoint-dir "$run/ckpt" --report "$run/report.json"
+		--report-html "$run/report.html")
 	echo "load of $total resources into $FHIR_BASE_URL (PostgreSQL), killed at about half"
 	local start=$SECONDS
 	FHIR_BASE_URL=$FHIR_BASE_URL WORK_DIR=$run "$bin" "${args[@]}" >"$run/first.out" 2>"$run/first.err" &
@@ -145,6 +146,13 @@ load() {
 	echo "verify: $((SECONDS - verify_start))s, peak RSS $(($(field "Maximum resident set size (kbytes)" "$run/verify.err") / 1024)) MiB"
 	tail -1 "$run/verify.out"
 	echo "PostgreSQL on disk: $(psql "$FHIR_DB" -Atc "select pg_size_pretty(pg_database_size(current_database()))")"
+	# The same command again: every file is as the load read it.
+	local rerun_start
+	rerun_start=$(date +%s.%N)
+	FHIR_BASE_URL=$FHIR_BASE_URL WORK_DIR=$run "$bin" "${args[@]}" >"$run/rerun.out" 2>"$run/rerun.err" || true
+	local rerun
+	rerun=$(echo "$(date +%s.%N) - $rerun_start" | bc)
+	echo "rerun of the unchanged input: ${rerun} s ($(echo "scale=2; 100 * $rerun / $((resume_start - start + resumed))" | bc)% of the load): $(grep -m1 'unchanged since' "$run/rerun.out")"
 	echo
 	echo "| server holds | at (s) | rate since the last row (resources/s) | client RSS (MiB) | client CPU (s) |"
 	echo "|--:|--:|--:|--:|--:|"
