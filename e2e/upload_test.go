@@ -22,7 +22,7 @@ import (
 // id, then that a second run changes nothing.
 func TestUploadSynthea(t *testing.T) {
 	bed := testbed.Default(t)
-	dir := sharedData(t, "synthea-smart-bulk-10-patients")
+	dir := sampleData(t, "synthea-smart-bulk-10-patients")
 	s := server{base: bed.FHIRBaseURL}
 	want := ndjsonIDs(t, dir)
 	tmp := t.TempDir()
@@ -211,7 +211,7 @@ func TestUploadAuth(t *testing.T) {
 // the earlier lines of duplicated ids, which are not sent.
 func TestUploadPathlingSample(t *testing.T) {
 	bed := testbed.Default(t)
-	dir := sharedData(t, "synthea-pathling-9-patients")
+	dir := sampleData(t, "synthea-pathling-9-patients")
 	logPath := filepath.Join(t.TempDir(), "f.log")
 	report := filepath.Join(t.TempDir(), "report.json")
 	r := run(t, fhirSettings(bed.FHIRBaseURL), "upload", "-i", dir, "-c", "4", "--failure-log", logPath, "--report", report, "--checkpoint-dir", t.TempDir())

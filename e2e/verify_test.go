@@ -18,7 +18,7 @@ import (
 
 // syntheaSeed is this file's Synthea seed: no other test loads it, so on
 // a fresh server its resources are this test's alone. Its export (1,940
-// resources) gives no Practitioner an NPI that the shared Synthea sample
+// resources) gives no Practitioner an NPI that the Synthea sample of testdata
 // names in a conditional reference: two Practitioners with one NPI on the
 // server make that reference ambiguous (HAPI-2207), so TestUploadSynthea
 // would fail after this test (seed 910312 did so).
@@ -34,7 +34,7 @@ func TestSyntheaLoadsAndVerifies(t *testing.T) {
 	bed := testbed.Default(t)
 	settings := fhirSettings(bed.FHIRBaseURL)
 	dir := syntheaExport(t, syntheaPatients, syntheaSeed)
-	checkNPIsApart(t, dir, sharedData(t, "synthea-smart-bulk-10-patients"))
+	checkNPIsApart(t, dir, sampleData(t, "synthea-smart-bulk-10-patients"))
 	last, count, lines := lastOccurrences(t, dir)
 	distinct := len(last)
 	if lines == distinct {
