@@ -408,9 +408,13 @@ func show(v any) string {
 	if v == nil {
 		return "(absent)"
 	}
-	b, _ := json.Marshal(v)
-	if len(b) > 300 {
-		return string(b[:300]) + "..."
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	_ = e.Encode(v)
+	out := strings.TrimSpace(b.String())
+	if len(out) > 300 {
+		return out[:300] + "..."
 	}
-	return string(b)
+	return out
 }
