@@ -25,6 +25,7 @@ type fhirFake struct {
 
 	mu       sync.Mutex
 	requests []string      // one line per Bundle: "entries=N user=U"
+	entries  []string      // one line per entry received: "METHOD URL resource"
 	arrived  chan struct{} // a token per Bundle received
 	hold     chan struct{} // when set, Bundles wait until it is closed
 }
@@ -46,7 +47,8 @@ func (f *fhirFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var b struct {
 		Type  string `json:"type"`
 		Entry []struct {
-			Request struct{ URL string } `json:"request"`
+			Resource json.RawMessage              `json:"resource"`
+			Request  struct{ Method, URL string } `json:"request"`
 		} `json:"entry"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
@@ -55,6 +57,9 @@ func (f *fhirFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.requests = append(f.requests, fmt.Sprintf("entries=%d user=%s", len(b.Entry), user))
+	for _, e := range b.Entry {
+		f.entries = append(f.entries, fmt.Sprintf("%s %s %s", e.Request.Method, e.Request.URL, e.Resource))
+	}
 	hold := f.hold
 	f.mu.Unlock()
 	f.arrived <- struct{}{}
