@@ -31,10 +31,12 @@ type Batch struct {
 	Resumed bool
 }
 
-// Reporter receives the events of an upload. StepStarted, BatchDone and
-// Warn come from the goroutine that runs the upload (transfer's
-// collector), Retrying from the senders, several at once and at the same
-// time as the others: an implementation must be safe for concurrent use.
+// Reporter receives the events of an upload. StepStarted and BatchDone
+// come from the goroutine that runs the upload (transfer's collector);
+// Retrying comes from the senders, and Warn from both (a sender warns of
+// a Bundle whose answer did not come in time). Several senders call at
+// once, and at the same time as the collector: an implementation must be
+// safe for concurrent use.
 type Reporter interface {
 	StepStarted(Step)
 	BatchDone(Batch)
