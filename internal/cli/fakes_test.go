@@ -127,7 +127,7 @@ func (s *s3Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *s3Fake) list(w http.ResponseWriter, prefix string) {
 	var objs []s3Contents
-	filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -148,6 +148,10 @@ func (s *s3Fake) list(w http.ResponseWriter, prefix string) {
 			ETag: `"` + hex.EncodeToString(sum[:]) + `"`, Size: int64(len(data)), StorageClass: "STANDARD"})
 		return nil
 	})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
 	out, _ := xml.Marshal(struct {
 		XMLName     xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListBucketResult"`

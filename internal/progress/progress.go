@@ -52,8 +52,17 @@ type Reporter interface {
 // Nop reports nothing.
 type Nop struct{}
 
-func (Nop) StepStarted(Step)                                {}
-func (Nop) BatchDone(Batch)                                 {}
-func (Nop) Warn(string)                                     {}
+// StepStarted does nothing.
+func (Nop) StepStarted(Step) {}
+
+// BatchDone does nothing.
+func (Nop) BatchDone(Batch) {}
+
+// Warn does nothing.
+func (Nop) Warn(string) {}
+
+// Retrying does nothing.
 func (Nop) Retrying(string, int, int, error, time.Duration) {}
-func (Nop) Close()                                          {}
+
+// Close does nothing.
+func (Nop) Close() {}

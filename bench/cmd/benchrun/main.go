@@ -183,7 +183,7 @@ func run(ctx context.Context, args []string) error {
 	var hapiURL string
 	if c.phases["hapi"] {
 		b = newBed(c.repo)
-		defer b.down()
+		defer func() { _ = b.down() }() // down reports its own trouble
 		lg.logf("starting the HAPI FHIR test bed (127.0.0.1:18090)")
 		go func() {
 			var err error
