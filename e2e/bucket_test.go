@@ -40,7 +40,7 @@ func seedBucket(t *testing.T, bed *testbed.Bed) (string, map[string][]byte) {
 		}
 		_ = mc.RemoveBucket(ctx, name)
 	})
-	src := sharedData(t, "synthea-smart-bulk-10-patients")
+	src := sampleData(t, "synthea-smart-bulk-10-patients")
 	objects := map[string][]byte{}
 	put := func(key string, data []byte) {
 		_, err := mc.PutObject(ctx, name, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{})
@@ -48,9 +48,7 @@ func seedBucket(t *testing.T, bed *testbed.Bed) (string, map[string][]byte) {
 		objects[key] = data
 	}
 	read := func(file string) []byte {
-		b, err := os.ReadFile(filepath.Join(src, file))
-		must(t, err)
-		return b
+		return readNDJSON(t, filepath.Join(src, file+".gz"))
 	}
 	put("export/Organization.000.ndjson", read("Organization.000.ndjson"))
 	put("export/Practitioner.000.ndjson", read("Practitioner.000.ndjson"))

@@ -53,6 +53,9 @@ func TestUploadDuplicateIDs(t *testing.T) {
 			t.Errorf("Organization/%s is at version %s, want 1 (written once)", id, v)
 		}
 	}
+	if n := checkWholeContent(t, s, dir); n != 4 {
+		t.Errorf("compared %d resources, want 4", n)
+	}
 	for id, want := range map[string]string{"a": "a-new", "b": "b-only", "c": "c-3", "d": "d-2"} {
 		if got := s.read(t, "Organization", p+"-"+id)["name"]; got != want {
 			t.Errorf("Organization/%s-%s: name %v, want %q (its last occurrence)", p, id, got, want)

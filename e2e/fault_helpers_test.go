@@ -331,12 +331,15 @@ func (f *faultRun) mustComplete(r result) transfer.Summary {
 	return sum
 }
 
-// mustStopClearly checks a run that gave up: a clear error (exit 1 with an
-// error and a hint) or failed resources (exit 3, each in the failure log
-// with the server's reason).
+// mustStopClearly checks a run that must give up: a clear error (exit 1
+// with an error and a hint) or failed resources (exit 3, each in the
+// failure log with the server's reason). A run that completed (exit 0)
+// fails the test.
 func (f *faultRun) mustStopClearly(r result, wantText string) {
 	f.t.Helper()
 	switch r.code {
+	case 0:
+		f.t.Fatalf("exit 0: the run completed although the fault should have stopped it\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	case 1:
 		if !strings.Contains(r.stderr, "minio-to-fhir: error: ") || !strings.Contains(r.stderr, "minio-to-fhir: hint: ") {
 			f.t.Errorf("exit 1 without a clear error and hint:\n%s", r.stderr)
@@ -357,7 +360,7 @@ func (f *faultRun) mustStopClearly(r result, wantText string) {
 			}
 		}
 	default:
-		f.t.Fatalf("exit %d, want 0, 1 or 3\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+		f.t.Fatalf("exit %d, want 1 or 3\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	if wantText != "" && !strings.Contains(r.stdout+r.stderr, wantText) {
 		f.t.Errorf("the output does not say %q:\nstdout:\n%s\nstderr:\n%s", wantText, r.stdout, r.stderr)

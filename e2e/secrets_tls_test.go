@@ -41,7 +41,7 @@ func newTLSFHIR(t *testing.T) *tlsFHIR {
 		w.Header().Set("Content-Type", "application/fhir+json")
 		switch {
 		case r.Method == "GET" && r.URL.Path == "/fhir/metadata":
-			io.WriteString(w, `{"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","software":{"name":"TLS test server","version":"1"}}`)
+			_, _ = io.WriteString(w, `{"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","software":{"name":"TLS test server","version":"1"}}`)
 		case r.Method == "POST" && r.URL.Path == "/fhir":
 			var b struct {
 				Entry []json.RawMessage `json:"entry"`

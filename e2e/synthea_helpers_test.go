@@ -123,20 +123,14 @@ var npiRef = regexp.MustCompile(`Practitioner\?identifier=http://hl7.org/fhir/si
 func checkNPIsApart(t *testing.T, dir, sample string) {
 	t.Helper()
 	referenced := map[string]bool{}
-	files, err := filepath.Glob(filepath.Join(sample, "*.ndjson"))
-	must(t, err)
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		must(t, err)
+	for _, f := range ndjsonFiles(t, sample, "*") {
+		data := readNDJSON(t, f)
 		for _, m := range npiRef.FindAllSubmatch(data, -1) {
 			referenced[string(m[1])] = true
 		}
 	}
-	files, err = filepath.Glob(filepath.Join(dir, "Practitioner*.ndjson"))
-	must(t, err)
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		must(t, err)
+	for _, f := range ndjsonFiles(t, dir, "Practitioner*") {
+		data := readNDJSON(t, f)
 		for _, line := range bytes.Split(data, []byte("\n")) {
 			var p struct {
 				ID         string

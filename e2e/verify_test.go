@@ -7,18 +7,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/verify"
 )
 
 // syntheaSeed is this file's Synthea seed: no other test loads it, so on
 // a fresh server its resources are this test's alone. Its export (1,940
-// resources) gives no Practitioner an NPI that the shared Synthea sample
+// resources) gives no Practitioner an NPI that the Synthea sample of testdata
 // names in a conditional reference: two Practitioners with one NPI on the
 // server make that reference ambiguous (HAPI-2207), so TestUploadSynthea
 // would fail after this test (seed 910312 did so).
@@ -34,8 +32,8 @@ func TestSyntheaLoadsAndVerifies(t *testing.T) {
 	bed := testbed.Default(t)
 	settings := fhirSettings(bed.FHIRBaseURL)
 	dir := syntheaExport(t, syntheaPatients, syntheaSeed)
-	checkNPIsApart(t, dir, sharedData(t, "synthea-smart-bulk-10-patients"))
-	last, count, lines := lastOccurrences(t, dir)
+	checkNPIsApart(t, dir, sampleData(t, "synthea-smart-bulk-10-patients"))
+	last, _, lines := lastOccurrences(t, dir)
 	distinct := len(last)
 	if lines == distinct {
 		t.Fatalf("the export repeats no id (%d lines): Synthea's provider files should", lines)
@@ -100,27 +98,11 @@ func TestSyntheaLoadsAndVerifies(t *testing.T) {
 		t.Errorf("verify after a first upload: stdout lacks %q:\n%s", "each at version 1", r.stdout)
 	}
 
-	// The duplicate rule, checked without the tool's own code: each
-	// repeated id holds its last occurrence in input order.
-	s := server{base: bed.FHIRBaseURL}
-	keys := make([]string, 0)
-	for k, n := range count {
-		if n > 1 {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys[:min(len(keys), 20)] {
-		typ, id, _ := strings.Cut(k, "/")
-		in, err := verify.Decode(last[k].raw)
-		must(t, err)
-		got, err := json.Marshal(s.read(t, typ, id))
-		must(t, err)
-		srv, err := verify.Decode(got)
-		must(t, err)
-		if d := verify.Compare(in, srv); !d.Same() {
-			t.Errorf("%s: the server does not hold its last occurrence (%s:%d): %s: %s vs %s", k, last[k].file, last[k].line, d.Path, d.Input, d.Server)
-		}
+	// The content, checked without the tool's own code: every resource,
+	// whole, and each repeated id holding its last occurrence in input
+	// order.
+	if n := checkWholeContent(t, server{base: bed.FHIRBaseURL}, dir); n != distinct {
+		t.Errorf("compared %d resources, want %d", n, distinct)
 	}
 }
 

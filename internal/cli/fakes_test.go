@@ -25,6 +25,7 @@ type fhirFake struct {
 
 	mu       sync.Mutex
 	requests []string      // one line per Bundle: "entries=N user=U"
+	entries  []string      // one line per entry received: "METHOD URL resource"
 	arrived  chan struct{} // a token per Bundle received
 	hold     chan struct{} // when set, Bundles wait until it is closed
 }
@@ -46,7 +47,8 @@ func (f *fhirFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var b struct {
 		Type  string `json:"type"`
 		Entry []struct {
-			Request struct{ URL string } `json:"request"`
+			Resource json.RawMessage              `json:"resource"`
+			Request  struct{ Method, URL string } `json:"request"`
 		} `json:"entry"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
@@ -55,6 +57,9 @@ func (f *fhirFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.requests = append(f.requests, fmt.Sprintf("entries=%d user=%s", len(b.Entry), user))
+	for _, e := range b.Entry {
+		f.entries = append(f.entries, fmt.Sprintf("%s %s %s", e.Request.Method, e.Request.URL, e.Resource))
+	}
 	hold := f.hold
 	f.mu.Unlock()
 	f.arrived <- struct{}{}
@@ -122,7 +127,7 @@ func (s *s3Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *s3Fake) list(w http.ResponseWriter, prefix string) {
 	var objs []s3Contents
-	filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -143,6 +148,10 @@ func (s *s3Fake) list(w http.ResponseWriter, prefix string) {
 			ETag: `"` + hex.EncodeToString(sum[:]) + `"`, Size: int64(len(data)), StorageClass: "STANDARD"})
 		return nil
 	})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
 	out, _ := xml.Marshal(struct {
 		XMLName     xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListBucketResult"`

@@ -19,12 +19,15 @@ var helpFlag = regexp.MustCompile(`^\s+(?:-(\w), )?--([\w-]+)(.*)$`)
 func TestHelpMatchesFlags(t *testing.T) {
 	upload := newFlagSet("upload")
 	(&uploadOptions{}).bind(upload)
+	verify := newFlagSet("verify")
+	(&verifyOptions{}).bind(verify)
 	tests := []struct {
 		name  string
 		fs    *flag.FlagSet
 		usage string
 	}{
 		{"upload", upload, uploadUsage},
+		{"verify", verify, verifyUsage},
 		{"list", (&listOptions{}).flags(), listUsage},
 		{"download", (&downloadOptions{}).flags(), downloadUsage},
 	}

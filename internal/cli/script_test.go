@@ -99,9 +99,10 @@ func startServer(ts *testscript.TestScript, h http.Handler) *httptest.Server {
 //	fhir await N                wait until N Bundles arrived (10s at most)
 //	fhir release [DELAY]        let the held Bundles through (after DELAY)
 //	fhir requests               print one line per Bundle received
+//	fhir entries                print one line per entry received: method, URL, resource
 func cmdFHIR(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
-		ts.Fatalf("usage: fhir start|hold|await N|release|requests")
+		ts.Fatalf("usage: fhir start|hold|await N|release|requests|entries")
 	}
 	fk := ts.Value(fakesKey{}).(*fakes)
 	if args[0] != "start" && fk.fhir == nil {
@@ -146,6 +147,13 @@ func cmdFHIR(ts *testscript.TestScript, neg bool, args []string) {
 		defer f.mu.Unlock()
 		for _, r := range f.requests {
 			fmt.Fprintln(out, r)
+		}
+	case "entries":
+		out := ts.Stdout()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, e := range f.entries {
+			fmt.Fprintln(out, e)
 		}
 	default:
 		ts.Fatalf("fhir: unknown %q", args[0])

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// flagBinder is what the commands bind their flags on: a *flag.FlagSet,
-// or a recorder of the flag names in tests.
+// flagBinder is the part of *flag.FlagSet that the commands bind their
+// flags with.
 type flagBinder interface {
 	StringVar(*string, string, string, string)
 	IntVar(*int, string, int, string)

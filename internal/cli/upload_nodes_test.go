@@ -163,8 +163,9 @@ func TestUploadOneGateOverNodes(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if p := peak.Load(); p > 3 || p < 2 {
-		t.Errorf("peak %d Bundles in flight over both nodes, want 2..3 (-c 3)", p)
+	// How many overlap depends on the machine's speed; at most 3 does not.
+	if p := peak.Load(); p > 3 {
+		t.Errorf("peak %d Bundles in flight over both nodes, want at most 3 (-c 3)", p)
 	}
 	if perNode["a"] == 0 || perNode["b"] == 0 || perNode["a"]+perNode["b"] != 20 {
 		t.Errorf("got %v Bundles per node, want 20 over both", perNode)

@@ -102,12 +102,20 @@ func TestPostSpreadsOverNodes(t *testing.T) {
 	}
 }
 
+// TestPostPrefersTheFasterNode runs four senders of 15 Bundles each
+// against a node that answers in 2 ms and one that answers in 60 ms, on
+// a simulated clock (see simNodes): the fast node gets at least three
+// times as many Bundles. The clock makes the outcome the same on a busy
+// machine as on an idle one.
 func TestPostPrefersTheFasterNode(t *testing.T) {
-	fast, slow := newFakeNode(t, 2*time.Millisecond), newFakeNode(t, 60*time.Millisecond)
-	c := New([]Node{client(t, slow.srv.URL), client(t, fast.srv.URL)})
+	sim := newSimNodes(4, 60*time.Millisecond, 2*time.Millisecond)
+	slow, fast := sim.nodes[0], sim.nodes[1]
+	c := New([]Node{slow, fast})
+	c.now = sim.clock
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
+			defer sim.finished()
 			for range 15 {
 				if _, err := c.Post(t.Context(), oneEntry(), 1); err != nil {
 					t.Error(err)
@@ -115,11 +123,117 @@ func TestPostPrefersTheFasterNode(t *testing.T) {
 			}
 		})
 	}
+	sim.run()
 	wg.Wait()
-	if f, s := fast.posts.Load(), slow.posts.Load(); f < 3*s {
-		t.Errorf("fast node got %d requests, slow node %d: want the fast one at least 3 times as many", f, s)
+	if f, s := fast.posts, slow.posts; f+s != 60 || f < 3*s {
+		t.Errorf("fast node got %d requests, slow node %d: want 60 in all, the fast one at least 3 times as many", f, s)
 	}
 }
+
+// simNodes are fake nodes on a simulated clock: a Post blocks until run
+// releases it, at the simulated time it would be answered (its start plus
+// its node's delay). run releases one Post at a time, the one due first,
+// and only once every sender is blocked in a Post or finished, so that
+// each answer is measured at its simulated time.
+type simNodes struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	now     time.Time
+	active  int // senders not finished
+	waiting []*simCall
+	nodes   []*simNode
+}
+
+type simCall struct {
+	due     time.Time
+	release chan struct{}
+}
+
+// simNode is one node of simNodes; posts counts the Bundles it got.
+type simNode struct {
+	sim   *simNodes
+	name  string
+	delay time.Duration
+	posts int
+}
+
+func newSimNodes(senders int, delays ...time.Duration) *simNodes {
+	s := &simNodes{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), active: senders}
+	s.cond = sync.NewCond(&s.mu)
+	for i, d := range delays {
+		s.nodes = append(s.nodes, &simNode{sim: s, name: fmt.Sprintf("http://node%d/fhir", i), delay: d})
+	}
+	return s
+}
+
+func (s *simNodes) clock() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now
+}
+
+// finished says that a sender sends no more.
+func (s *simNodes) finished() {
+	s.mu.Lock()
+	s.active--
+	s.cond.Broadcast()
+	s.mu.Unlock()
+}
+
+// run releases the Posts in the order they are due until every sender
+// has finished.
+func (s *simNodes) run() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		for len(s.waiting) < s.active {
+			s.cond.Wait()
+		}
+		if s.active == 0 {
+			return
+		}
+		first := 0
+		for i, c := range s.waiting {
+			if c.due.Before(s.waiting[first].due) {
+				first = i
+			}
+		}
+		c := s.waiting[first]
+		s.waiting = append(s.waiting[:first], s.waiting[first+1:]...)
+		s.now = c.due
+		close(c.release)
+	}
+}
+
+func (n *simNode) Post(ctx context.Context, body []byte, k int) ([]fhir.EntryResult, error) {
+	s := n.sim
+	s.mu.Lock()
+	n.posts++
+	c := &simCall{due: s.now.Add(n.delay), release: make(chan struct{})}
+	s.waiting = append(s.waiting, c)
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	<-c.release
+	res := make([]fhir.EntryResult, k)
+	for i := range res {
+		res[i] = fhir.EntryResult{Result: fhir.Created, Status: 201}
+	}
+	return res, nil
+}
+
+func (n *simNode) Versions(context.Context, string, []string) (map[string]fhir.Version, time.Time, error) {
+	return nil, time.Time{}, errors.New("not simulated")
+}
+
+func (n *simNode) Existing(context.Context, string, []string) (map[string]bool, error) {
+	return nil, errors.New("not simulated")
+}
+
+func (n *simNode) CheckServer(context.Context) (fhir.ServerInfo, error) {
+	return fhir.ServerInfo{}, errors.New("not simulated")
+}
+
+func (n *simNode) BaseURL() string { return n.name }
 
 // TestPostGoesOnWhenANodeIsGone: a node that refuses connections is
 // drained at once and the Bundle lands on the other, in the same call.

@@ -161,28 +161,28 @@ func TestFaultProxyBlackholeAndClose(t *testing.T) {
 	u := newUpstream(t)
 	p, url := startProxy(t, u)
 	p.Queue(Any, Fault{Kind: Blackhole})
-	start := time.Now()
 	_, _, err := post(client(300*time.Millisecond), url+"/fhir", []byte("z"))
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Errorf("got %v, want a client timeout", err)
 	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("took %v", d)
-	}
 	if n := u.whole.Load(); n != 1 {
 		t.Errorf("the server got %d requests, want 1 (a black hole forwards, then swallows)", n)
 	}
-	// A connection held open does not keep Close waiting.
+	// A connection held open does not keep Close waiting: Close returns,
+	// and ends the held request (before its client's hour-long timeout).
 	p.Queue(Any, Fault{Kind: Blackhole})
-	go post(client(time.Minute), url+"/fhir", []byte("held"))
+	held := make(chan error, 1)
+	go func() {
+		_, _, err := post(client(time.Hour), url+"/fhir", []byte("held"))
+		held <- err
+	}()
 	for u.whole.Load() < 2 {
 		time.Sleep(10 * time.Millisecond)
 	}
-	start = time.Now()
 	p.Close()
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("Close took %v with a held connection", d)
+	if err := <-held; err == nil || errors.As(err, &ne) && ne.Timeout() {
+		t.Errorf("the held request: got %v, want the connection closed by Close", err)
 	}
 }
 
@@ -203,9 +203,12 @@ func TestFaultProxyDelayAndTrickle(t *testing.T) {
 	if d := time.Since(start); err != nil || len(b) != 10_000 || d < 500*time.Millisecond {
 		t.Errorf("got %d bytes in %v (%v), want 10000 bytes in at least 500ms", len(b), d, err)
 	}
-	start = time.Now()
-	if code, _, err := post(c, url+"/x", []byte("fast")); code != 200 || err != nil || time.Since(start) > 250*time.Millisecond {
-		t.Errorf("an unmatched request was slowed or failed: %d %v %v", code, err, time.Since(start))
+	if code, _, err := post(c, url+"/x", []byte("fast")); code != 200 || err != nil {
+		t.Errorf("an unmatched request failed: %d %v", code, err)
+	}
+	ev := p.Events()
+	if len(ev) != 2 || ev[1].Method != "POST" || ev[1].Fault != (Fault{}) {
+		t.Errorf("got events %+v, want the POST last and without a fault", ev)
 	}
 }
 

@@ -41,8 +41,8 @@ type Config struct {
 	Timeout time.Duration // per request; 0: 5 minutes
 	// GzipRequests sends request bodies with Content-Encoding: gzip.
 	GzipRequests bool
-	// Header is added to every batch request (SetTransactionFirst adds
-	// X-Transaction-Semantics).
+	// Header is added to every batch request. (The header that
+	// SetTransactionFirst turns on is not kept here.)
 	Header http.Header
 	// TLS configures HTTPS (a private CA); nil verifies with the system's
 	// roots.

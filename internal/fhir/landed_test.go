@@ -19,7 +19,9 @@ func TestVersions(t *testing.T) {
 		if r.Header.Get("Cache-Control") != "no-cache" {
 			t.Errorf("Cache-Control %q, want no-cache (HAPI caches searches)", r.Header.Get("Cache-Control"))
 		}
-		r.ParseForm()
+		if err := r.ParseForm(); err != nil {
+			t.Error(err)
+		}
 		asked = append(asked, r.PostForm.Get("_id"))
 		if r.PostForm.Get("_elements") != "id" {
 			t.Errorf("_elements=%q, want id", r.PostForm.Get("_elements"))

@@ -47,7 +47,8 @@ func (e *BadResponseError) Error() string { return ErrBadResponse.Error() + ": "
 // Is makes errors.Is(err, ErrBadResponse) true.
 func (e *BadResponseError) Is(target error) bool { return target == ErrBadResponse }
 
-// Retryable: a half-written or garbled answer is worth one more try.
+// Retryable reports true: a half-written or garbled answer is worth one
+// more try.
 func (e *BadResponseError) Retryable() bool { return true }
 
 // Post sends a Bundle built by a Builder of n entries to [base] and returns
@@ -113,8 +114,10 @@ func (c *Client) Post(ctx context.Context, body []byte, n int) ([]EntryResult, e
 // timed out. It is worth retrying.
 type NetError struct{ Err error }
 
-func (e *NetError) Error() string   { return netReason(e.Err) }
-func (e *NetError) Unwrap() error   { return e.Err }
+func (e *NetError) Error() string { return netReason(e.Err) }
+func (e *NetError) Unwrap() error { return e.Err }
+
+// Retryable reports true: a network error is worth another try.
 func (e *NetError) Retryable() bool { return true }
 
 // ParseResponse reads a batch-response or transaction-response Bundle and

@@ -2,7 +2,9 @@ package fhir
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -158,28 +160,148 @@ func TestResultString(t *testing.T) {
 	}
 }
 
+// FuzzParseResponse: ParseResponse never panics, its errors are
+// retryable, and on a valid JSON answer it agrees with a reference read
+// of the same bytes (refResponse: encoding/json into maps, no code of
+// this package): the same error-or-not, and entry by entry the same
+// status code and kind of result.
 func FuzzParseResponse(f *testing.F) {
 	f.Add([]byte(batchResponse(`{"status":"201 Created"}`, notFound)), 2)
 	f.Add([]byte(batchResponse(`{"status":"200 OK","outcome":`+hapiOutcome("information", "SUCCESSFUL_UPDATE_NO_CHANGE", "x")+`}`)), 1)
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"response":{"status":7,"outcome":[]}}]}`), 1)
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[{}]}`), -1)
+	f.Add([]byte(`{"resourceType":"Bundle","type":"batch-response","entry":[{"response":{"status":" 204\tx"}},{"response":{"status":"abc"}},{"response":{"status":"200 OK","outcome":{"issue":[{"diagnostics":"SUCCESSFUL_UPDATE_NO_CHANGE"}]}}}]}`), 3)
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"response":{"status":"201 Created"}},{"response":null}]}`), 2)
+	f.Add([]byte(`{"resourceType":"Bundle","entry":null}`), 0)
 	f.Add([]byte(`<html>`), 0)
 	f.Fuzz(func(t *testing.T, body []byte, n int) {
 		got, err := ParseResponse(bytes.NewReader(body), n)
-		if err != nil {
-			if !retry.Temporary(err) {
-				t.Fatalf("error %v is not retryable", err)
+		if err != nil && !retry.Temporary(err) {
+			t.Fatalf("error %v is not retryable", err)
+		}
+		if err == nil {
+			if len(got) != n {
+				t.Fatalf("got %d results, want %d", len(got), n)
 			}
-			return
+			for _, r := range got {
+				_ = r.Result.String()
+				if r.Result == Failed && r.Outcome == "" && r.Status != 0 {
+					t.Fatalf("failed entry %+v says nothing", r)
+				}
+			}
 		}
-		if len(got) != n {
-			t.Fatalf("got %d results, want %d", len(got), n)
+		want, ok := refResponse(body, n)
+		if !ok {
+			return // not JSON, or keys that differ from ours only in case
 		}
-		for _, r := range got {
-			_ = r.Result.String()
-			if r.Result == Failed && r.Outcome == "" && r.Status != 0 {
-				t.Fatalf("failed entry %+v says nothing", r)
+		if (err == nil) != (want != nil) {
+			t.Fatalf("ParseResponse(%q, %d): error %v; the reference read says results %v", body, n, err, want)
+		}
+		for i, w := range want {
+			if got[i].Status != w.Status || got[i].Result != w.Result {
+				t.Fatalf("ParseResponse(%q, %d): entry %d is %d %v, the reference read says %d %v", body, n, i, got[i].Status, got[i].Result, w.Status, w.Result)
 			}
 		}
 	})
+}
+
+// refResponse reads a batch-response as the FHIR specification and HAPI's
+// answers define it, with encoding/json into maps: a Bundle with n
+// entries, each with a response whose status starts with the HTTP code;
+// 201 is created, 200 with HAPI's no-change code in the outcome is
+// unchanged, other 2xx are updated, anything else failed. It returns nil
+// for an answer that must be refused, and ok false when it cannot judge:
+// the body is not valid JSON, or holds a key that equals one of the keys
+// read only when case is ignored (which encoding/json's struct decoding
+// would take).
+func refResponse(body []byte, n int) ([]EntryResult, bool) {
+	var v any
+	if !json.Valid(body) || json.Unmarshal(body, &v) != nil || caseVariant(v) {
+		return nil, false
+	}
+	top, ok := v.(map[string]any)
+	if !ok {
+		return nil, true // not an object
+	}
+	if rt, ok := top["resourceType"].(string); !ok || rt != "Bundle" {
+		return nil, true
+	}
+	if typ, ok := top["type"]; ok && typ != nil {
+		if _, isString := typ.(string); !isString {
+			return nil, true
+		}
+	}
+	var entries []any
+	switch e := top["entry"].(type) {
+	case nil:
+	case []any:
+		entries = e
+	default:
+		return nil, true
+	}
+	if len(entries) != n {
+		return nil, true
+	}
+	out := make([]EntryResult, 0, n)
+	for _, e := range entries {
+		entry, ok := e.(map[string]any)
+		if !ok && e != nil {
+			return nil, true
+		}
+		resp, ok := entry["response"].(map[string]any)
+		if !ok {
+			return nil, true
+		}
+		status := ""
+		switch st := resp["status"].(type) {
+		case nil:
+		case string:
+			status = st
+		default:
+			return nil, true
+		}
+		code := 0
+		if f := strings.Fields(status); len(f) > 0 {
+			code, _ = strconv.Atoi(f[0])
+		}
+		outcome, _ := json.Marshal(resp["outcome"])
+		r := EntryResult{Status: code}
+		switch {
+		case code == 201:
+			r.Result = Created
+		case code == 200 && resp["outcome"] != nil && strings.Contains(string(outcome), "SUCCESSFUL_UPDATE_NO_CHANGE"):
+			r.Result = Unchanged
+		case code >= 200 && code < 300:
+			r.Result = Updated
+		default:
+			r.Result = Failed
+		}
+		out = append(out, r)
+	}
+	return out, true
+}
+
+// caseVariant reports whether any object key in v equals one of the keys
+// refResponse reads when case is ignored, but not exactly.
+func caseVariant(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			for _, name := range []string{"resourceType", "type", "entry", "response", "status", "outcome"} {
+				if k != name && strings.EqualFold(k, name) {
+					return true
+				}
+			}
+			if caseVariant(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if caseVariant(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

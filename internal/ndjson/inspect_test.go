@@ -185,12 +185,24 @@ func FuzzInspect(f *testing.F) {
 	})
 }
 
+// FuzzPeek: Peek never panics; on a valid JSON line in which neither
+// resourceType nor id repeats at the top level it agrees with
+// refPeek (a token walk of encoding/json): ok exactly when both are
+// non-empty strings, and then their values; and on any line it agrees
+// with Inspect when Inspect accepts it and no key repeats.
 func FuzzPeek(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Patient","id":"a"}`))
 	f.Add([]byte(`{"id":"x","meta":{"id":"no"},"resourceType":"Observation"}`))
 	f.Add([]byte(`{"resourceType":"Pat`))
+	f.Add([]byte(`{"resource\u0054ype":"Pat\u0069ent","i\u0064":"a\u002Db"}`))
+	f.Add([]byte(`{"resourceType":"Patient","id":""}`))
+	f.Add([]byte(`{"resourceType":"Patient","id":7}`))
+	f.Add([]byte(` [{"resourceType":"Patient","id":"a"}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, ok := Peek(data)
+		if want, wantOK, judged := refPeek(data); judged && (ok != wantOK || m != want) {
+			t.Fatalf("Peek(%q) = %+v, %v; the reference says %+v, %v", data, m, ok, want, wantOK)
+		}
 		if !ok {
 			return
 		}
@@ -201,6 +213,51 @@ func FuzzPeek(f *testing.F) {
 			}
 		}
 	})
+}
+
+// refPeek reads the top-level resourceType and id of a line with
+// encoding/json's tokenizer. judged is false when it does not apply:
+// the line is not valid UTF-8 JSON, or one of the two keys repeats at the
+// top level.
+func refPeek(data []byte) (m Meta, ok, judged bool) {
+	if !utf8.Valid(data) || !json.Valid(data) {
+		return Meta{}, false, false
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
+	if tok, _ := d.Token(); tok != json.Delim('{') {
+		return Meta{}, false, true
+	}
+	seen := map[string]int{}
+	var typ, id string
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return Meta{}, false, false
+		}
+		key, _ := tok.(string)
+		var v any
+		if err := d.Decode(&v); err != nil {
+			return Meta{}, false, false
+		}
+		if key != "resourceType" && key != "id" {
+			continue
+		}
+		seen[key]++
+		if s, isString := v.(string); isString {
+			if key == "id" {
+				id = s
+			} else {
+				typ = s
+			}
+		}
+	}
+	if seen["resourceType"] > 1 || seen["id"] > 1 {
+		return Meta{}, false, false
+	}
+	if typ == "" || id == "" {
+		return Meta{}, false, true
+	}
+	return Meta{Type: typ, ID: id}, true, true
 }
 
 func TestPeek(t *testing.T) {

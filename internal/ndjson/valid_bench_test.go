@@ -1,14 +1,25 @@
 package ndjson
 
 import (
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"os"
 	"testing"
 )
 
 // BenchmarkValid compares the validator with json.Valid on a Synthea line.
 func BenchmarkValid(b *testing.B) {
-	data, err := os.ReadFile("../../../shared/data/synthea-smart-bulk-10-patients/Encounter.000.ndjson")
+	f, err := os.Open("../../testdata/sample/synthea-smart-bulk-10-patients/Encounter.000.ndjson.gz")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
 	if err != nil {
 		b.Fatal(err)
 	}

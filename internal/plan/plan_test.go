@@ -29,7 +29,9 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 		if strings.HasSuffix(name, ".gz") {
 			var buf bytes.Buffer
 			zw := gzip.NewWriter(&buf)
-			zw.Write(data)
+			if _, err := zw.Write(data); err != nil {
+				t.Fatal(err)
+			}
 			if err := zw.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -188,8 +190,12 @@ func TestBuildLongLineCounted(t *testing.T) {
 func TestBuildBrokenGzip(t *testing.T) {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	zw.Write([]byte("\n\n" + strings.Repeat(" ", 1000)))
-	zw.Close()
+	if _, err := zw.Write([]byte("\n\n" + strings.Repeat(" ", 1000))); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "data.ndjson.gz"), buf.Bytes()[:buf.Len()/2], 0o644); err != nil {
 		t.Fatal(err)

@@ -31,10 +31,12 @@ type Batch struct {
 	Resumed bool
 }
 
-// Reporter receives the events of an upload. StepStarted, BatchDone and
-// Warn come from the goroutine that runs the upload (transfer's
-// collector), Retrying from the senders, several at once and at the same
-// time as the others: an implementation must be safe for concurrent use.
+// Reporter receives the events of an upload. StepStarted and BatchDone
+// come from the goroutine that runs the upload (transfer's collector);
+// Retrying comes from the senders, and Warn from both (a sender warns of
+// a Bundle whose answer did not come in time). Several senders call at
+// once, and at the same time as the collector: an implementation must be
+// safe for concurrent use.
 type Reporter interface {
 	StepStarted(Step)
 	BatchDone(Batch)
@@ -50,8 +52,17 @@ type Reporter interface {
 // Nop reports nothing.
 type Nop struct{}
 
-func (Nop) StepStarted(Step)                                {}
-func (Nop) BatchDone(Batch)                                 {}
-func (Nop) Warn(string)                                     {}
+// StepStarted does nothing.
+func (Nop) StepStarted(Step) {}
+
+// BatchDone does nothing.
+func (Nop) BatchDone(Batch) {}
+
+// Warn does nothing.
+func (Nop) Warn(string) {}
+
+// Retrying does nothing.
 func (Nop) Retrying(string, int, int, error, time.Duration) {}
-func (Nop) Close()                                          {}
+
+// Close does nothing.
+func (Nop) Close() {}

@@ -2,6 +2,7 @@ package refs
 
 import (
 	"bufio"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,15 +14,19 @@ const mimicObservation = `{"resourceType":"Observation","id":"0a1b2c3d-4e5f-5a6b
 	`"subject":{"reference":"Patient/1b2c3d4e-5f6a-5b7c-8d9e-0f1a2b3c4d5e"},` +
 	`"specimen":{"reference":"Specimen/2c3d4e5f-6a7b-5c8d-9e0f-1a2b3c4d5e6f"},"valueQuantity":{"value":1.1}}`
 
-// firstLine returns the first line of a sample file.
+// firstLine returns the first line of a gzip-compressed sample file.
 func firstLine(b *testing.B, name string) []byte {
 	b.Helper()
-	f, err := os.Open(filepath.Join(sharedData, name))
+	f, err := os.Open(filepath.Join(sampleData, name))
 	if err != nil {
 		b.Fatalf("sample data: %v", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatalf("sample data %s: %v", name, err)
+	}
+	sc := bufio.NewScanner(zr)
 	sc.Buffer(nil, 1<<20)
 	if !sc.Scan() {
 		b.Fatalf("read %s: no line (%v)", name, sc.Err())
@@ -34,7 +39,7 @@ func BenchmarkEach(b *testing.B) {
 		name string
 		line []byte
 	}{
-		{"SyntheaEncounter", firstLine(b, filepath.Join("synthea-smart-bulk-10-patients", "Encounter.000.ndjson"))},
+		{"SyntheaEncounter", firstLine(b, filepath.Join("synthea-smart-bulk-10-patients", "Encounter.000.ndjson.gz"))},
 		{"MimicObservation", []byte(mimicObservation)},
 	}
 	for _, c := range cases {

@@ -2,6 +2,7 @@ package refs
 
 import (
 	"bufio"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,9 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// sharedData is the sample data beside the repository (../shared/data),
-// also laid out for CI.
-var sharedData = filepath.Join("..", "..", "..", "shared", "data")
+// sampleData is the repository's sample exports (gzip-compressed NDJSON).
+var sampleData = filepath.Join("..", "..", "testdata", "sample")
 
 func TestEach(t *testing.T) {
 	tests := []struct {
@@ -59,7 +59,7 @@ func TestEachInvalidInput(t *testing.T) {
 // slow implementation, and that there are many references to check.
 func TestEachEncounterCount(t *testing.T) {
 	fast, slow := 0, 0
-	forEachLine(t, filepath.Join(sharedData, "synthea-smart-bulk-10-patients", "Encounter.000.ndjson"), func(line []byte) {
+	forEachLine(t, filepath.Join(sampleData, "synthea-smart-bulk-10-patients", "Encounter.000.ndjson.gz"), func(line []byte) {
 		Each(line, func([]byte) { fast++ })
 		s, err := slowRefs(line)
 		if err != nil {
@@ -75,15 +75,15 @@ func TestEachEncounterCount(t *testing.T) {
 	}
 }
 
-// TestEachSharedData compares Each with the slow implementation on every
+// TestEachSampleData compares Each with the slow implementation on every
 // line of every file of the sample data.
-func TestEachSharedData(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(sharedData, "*", "*.ndjson"))
+func TestEachSampleData(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(sampleData, "*", "*.ndjson.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(files) < 20 {
-		t.Fatalf("got %d sample files in %s, want at least 20", len(files), sharedData)
+		t.Fatalf("got %d sample files in %s, want at least 20", len(files), sampleData)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f), func(t *testing.T) {
@@ -104,7 +104,8 @@ func TestEachSharedData(t *testing.T) {
 	}
 }
 
-// forEachLine calls fn with each non-empty line of the file.
+// forEachLine calls fn with each non-empty line of the gzip-compressed
+// NDJSON file.
 func forEachLine(t *testing.T, name string, fn func(line []byte)) {
 	t.Helper()
 	f, err := os.Open(name)
@@ -112,7 +113,11 @@ func forEachLine(t *testing.T, name string, fn func(line []byte)) {
 		t.Fatalf("sample data: %v", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("sample data %s: %v", name, err)
+	}
+	sc := bufio.NewScanner(zr)
 	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
 		if len(sc.Bytes()) > 0 {

@@ -2,6 +2,7 @@ package refs
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -50,17 +51,27 @@ func FuzzEach(f *testing.F) {
 	})
 }
 
-// FuzzParse checks that Parse never panics and that what it returns is
-// consistent with its input.
+// FuzzParse checks that Parse never panics, that what it returns is
+// consistent with its input, and that it agrees with refParse, a
+// reference written from Parse's documentation with regular
+// expressions, for any reference against a base with and without its
+// final slash, and against no base.
 func FuzzParse(f *testing.F) {
 	const base = "http://127.0.0.1:8080/fhir"
 	for _, s := range []string{
 		"Patient/1", "Patient/1/_history/2", "Practitioner?identifier=http://x|1", "#c",
 		base + "/Patient/1", "https://x/Patient/1", "urn:uuid:1", "", "Foo/1",
+		base + "/Patient?name=x", base + "/Foo/1", "Patient/1/_history/", "Patient/1/x/2", "Patient?",
+		"a+b://x", "1a://x", "Observation/" + strings.Repeat("a", 65),
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, ref string) {
+		for _, b := range []string{base, base + "/", ""} {
+			if got, want := Parse(ref, b), refParse(ref, b); got != want {
+				t.Fatalf("Parse(%q, %q) = %+v, the reference says %+v", ref, b, got, want)
+			}
+		}
 		r := Parse(ref, base)
 		switch r.Kind {
 		case Relative, Absolute:
@@ -81,4 +92,54 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+var (
+	refURL         = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+	refConditional = regexp.MustCompile(`(?s)^([^?]*)\?(.+)$`)
+	refLocal       = regexp.MustCompile(`^([^/?]*)/([A-Za-z0-9.-]{1,64})(/_history/[A-Za-z0-9.-]{1,64})?$`)
+)
+
+// refParse is Parse as its documentation says: "" is Invalid, "#x"
+// Contained, "urn:..." a URN; under base (one final slash ignored) a
+// Type/id[/_history/vid] is Absolute, a Type?query Conditional, anything
+// else Invalid; other URLs ("scheme://") are External; then the same
+// forms without base are Relative or Conditional, the rest Invalid. Type
+// must be an R4 type, an id [A-Za-z0-9.-]{1,64}.
+func refParse(ref, base string) Ref {
+	switch {
+	case ref == "":
+		return Ref{}
+	case strings.HasPrefix(ref, "#"):
+		return Ref{Kind: Contained, ID: ref[1:]}
+	case strings.HasPrefix(ref, "urn:"):
+		return Ref{Kind: URN, ID: ref}
+	}
+	local := func(s string) Ref {
+		if m := refConditional.FindStringSubmatch(s); m != nil {
+			if fhirtype.Known(m[1]) {
+				return Ref{Kind: Conditional, Type: m[1], Query: m[2]}
+			}
+			return Ref{}
+		}
+		if strings.Contains(s, "?") {
+			return Ref{}
+		}
+		if m := refLocal.FindStringSubmatch(s); m != nil && fhirtype.Known(m[1]) {
+			return Ref{Kind: Relative, Type: m[1], ID: m[2]}
+		}
+		return Ref{}
+	}
+	base = strings.TrimSuffix(base, "/")
+	if rest, ok := strings.CutPrefix(ref, base+"/"); ok && base != "" {
+		r := local(rest)
+		if r.Kind == Relative {
+			r.Kind = Absolute
+		}
+		return r
+	}
+	if refURL.MatchString(ref) {
+		return Ref{Kind: External}
+	}
+	return local(ref)
 }

@@ -120,7 +120,7 @@ func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error
 		})
 	}
 	go func() {
-		g.Wait()
+		_ = g.Wait() // every goroutine returns nil: errors go through stop
 		close(outcomes)
 	}()
 

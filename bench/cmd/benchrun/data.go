@@ -289,7 +289,8 @@ func syntheaCopies(src, dst string, size int64) (dataset, error) {
 		return d, err
 	}
 	for _, p := range paths {
-		f, err := os.Create(filepath.Join(dst, filepath.Base(p)))
+		// The copies are written plain, whether the sample is compressed or not.
+		f, err := os.Create(filepath.Join(dst, strings.TrimSuffix(filepath.Base(p), ".gz")))
 		if err != nil {
 			return d, err
 		}

@@ -231,7 +231,7 @@ func runGrid(ctx context.Context, c *config, r runner, sets []gridData, logf fun
 			t, err := gridOne(ctx, r, b, url, db, d, logf)
 			tables = append(tables, t)
 			if err != nil {
-				b.down()
+				_ = b.down() // the grid's error says more than the bed's
 				return tables, err
 			}
 		}

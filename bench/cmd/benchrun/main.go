@@ -65,7 +65,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.out, "out", "", "`folder` for the binaries, data and results (default <repo>/bench/out)")
 	fs.StringVar(&c.clientSize, "size", "1GB", "NDJSON `size` of the client-ceiling data sets (plain and gzipped)")
 	fs.Int64Var(&c.syntheaSize, "synthea-size", 400e6, "`bytes` of Synthea-shaped data (copies of the sample)")
-	fs.StringVar(&c.syntheaDir, "synthea", "", "Synthea bulk export `folder` to copy (default <repo>/../shared/data/synthea-smart-bulk-10-patients)")
+	fs.StringVar(&c.syntheaDir, "synthea", "", "Synthea bulk export `folder` to copy (default <repo>/testdata/sample/synthea-smart-bulk-10-patients)")
 	fs.Int64Var(&c.smallFile, "file-small", 100e6, "`bytes` of the small single-file case")
 	fs.Int64Var(&c.bigFile, "file-big", 2e9, "`bytes` of the big single-file case")
 	fs.IntVar(&c.manyFiles, "files", 10000, "`number` of files of the many-files case")
@@ -111,7 +111,7 @@ func parseFlags(args []string) (*config, error) {
 		c.out = filepath.Join(repo, "bench", "out")
 	}
 	if c.syntheaDir == "" {
-		c.syntheaDir = filepath.Join(repo, "..", "shared", "data", "synthea-smart-bulk-10-patients")
+		c.syntheaDir = filepath.Join(repo, "testdata", "sample", "synthea-smart-bulk-10-patients")
 	}
 	return c, nil
 }
@@ -183,7 +183,7 @@ func run(ctx context.Context, args []string) error {
 	var hapiURL string
 	if c.phases["hapi"] {
 		b = newBed(c.repo)
-		defer b.down()
+		defer func() { _ = b.down() }() // down reports its own trouble
 		lg.logf("starting the HAPI FHIR test bed (127.0.0.1:18090)")
 		go func() {
 			var err error

@@ -98,8 +98,12 @@ func TestSinkRejectsGarbage(t *testing.T) {
 	defer s.stop()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	zw.Write([]byte(`[1,2]`))
-	zw.Close()
+	if _, err := zw.Write([]byte(`[1,2]`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	req, _ := http.NewRequest("POST", s.URL(), &buf)
 	req.Header.Set("Content-Encoding", "gzip")
 	resp, err := http.DefaultClient.Do(req)
