@@ -52,7 +52,7 @@ func newTokenServer(t *testing.T, expiresIn int) *tokenServer {
 		if ts.failStatus != 0 {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(ts.failStatus)
-			io.WriteString(w, ts.failBody)
+			_, _ = io.WriteString(w, ts.failBody)
 			return
 		}
 		n := ts.n.Add(1)
@@ -333,7 +333,7 @@ func TestDiscover(t *testing.T) {
 			http.NotFound(w, r)
 			return
 		}
-		json.NewEncoder(w).Encode(map[string]any{"token_endpoint": ts.URL + "/token", "token_endpoint_auth_methods_supported": []string{"private_key_jwt"}})
+		_ = json.NewEncoder(w).Encode(map[string]any{"token_endpoint": ts.URL + "/token", "token_endpoint_auth_methods_supported": []string{"private_key_jwt"}})
 	}))
 	defer fhirSrv.Close()
 	s, err := New(Config{BaseURL: fhirSrv.URL + "/fhir", ClientID: "loader", ClientSecret: testSecret})

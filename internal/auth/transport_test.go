@@ -34,10 +34,10 @@ func newFHIRServer(t *testing.T, refuse int, good ...string) *fhirServer {
 		fs.mu.Unlock()
 		if !ok[r.Header.Get("Authorization")] {
 			w.WriteHeader(refuse)
-			io.WriteString(w, `{"resourceType":"OperationOutcome"}`)
+			_, _ = io.WriteString(w, `{"resourceType":"OperationOutcome"}`)
 			return
 		}
-		io.WriteString(w, `{"resourceType":"Bundle"}`)
+		_, _ = io.WriteString(w, `{"resourceType":"Bundle"}`)
 	}))
 	t.Cleanup(fs.Close)
 	return fs

@@ -59,8 +59,8 @@ func spooled(t *testing.T, res *Result) (lines []string, others []string) {
 func gz(s string) string {
 	var b bytes.Buffer
 	w := gzip.NewWriter(&b)
-	w.Write([]byte(s))
-	w.Close()
+	_, _ = w.Write([]byte(s)) // into memory
+	_ = w.Close()
 	return b.String()
 }
 

@@ -49,7 +49,7 @@ func (e *walkError) Unwrap() error { return e.err }
 func walk(ctx context.Context, r io.Reader, t *top, fn func(n int, raw json.RawMessage) error) error {
 	br := bufio.NewReaderSize(r, 256<<10)
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
-		br.Discard(3)
+		_, _ = br.Discard(3) // the three bytes Peek returned
 	}
 	dec := json.NewDecoder(br)
 	tok, err := dec.Token()
@@ -77,9 +77,10 @@ func walk(ctx context.Context, r io.Reader, t *top, fn func(n int, raw json.RawM
 		}
 		switch key {
 		case "resourceType":
-			json.Unmarshal(raw, &t.resourceType)
+			// A value that is no string leaves it empty: not FHIR.
+			_ = json.Unmarshal(raw, &t.resourceType)
 		case "type":
-			json.Unmarshal(raw, &t.bundleType)
+			_ = json.Unmarshal(raw, &t.bundleType)
 		}
 		t.members = append(t.members, member{key: key, raw: raw})
 	}

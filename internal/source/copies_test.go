@@ -16,7 +16,9 @@ import (
 func TestCopies(t *testing.T) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte("{\"resourceType\":\"Patient\",\"id\":\"z\"}\n"))
+	if _, err := zw.Write([]byte("{\"resourceType\":\"Patient\",\"id\":\"z\"}\n")); err != nil {
+		t.Fatal(err)
+	}
 	zw.Close()
 	contents := map[string][]byte{
 		"a.ndjson":    []byte("{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\",\"id\":\"b\"}\n"),
@@ -58,7 +60,9 @@ func TestCopies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc.Read(make([]byte, 5))
+	if _, err := rc.Read(make([]byte, 5)); err != nil {
+		t.Fatal(err)
+	}
 	rc.Close()
 	if got := read(t, early, 0); len(got) != 2 || fetches["e"] != 2 {
 		t.Errorf("after an early stop: read %q with %d fetches, want 2 lines and 2 fetches", got, fetches["e"])
