@@ -416,7 +416,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		sum.FileProblems = append(sum.FileProblems, transfer.FileProblem{File: f.Name, Err: f.Err.Error()})
 	}
 	if runErr == nil && sum.Failed == 0 && len(sum.FileProblems) == 0 {
-		if err := rr.record(sum, planFiles(p)); err != nil {
+		if err := rr.record(sum, planFiles(p), bx.Stats.NotFHIR); err != nil {
 			fmt.Fprintf(env.Stderr, "warning: %v: a rerun will send these files again\n", err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minio-to-fhir/minio-to-fhir/internal/bundle"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/ledger"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
@@ -146,7 +147,7 @@ func (r *rerun) skipUnchanged(p *plan.Plan, out io.Writer) {
 
 // record adds a load that left every resource it read on the server,
 // with the first resource of each file (the plan read it) as its sample.
-func (r *rerun) record(sum *transfer.Summary, sent []plan.File) error {
+func (r *rerun) record(sum *transfer.Summary, sent []plan.File, notFHIR []bundle.NotFHIR) error {
 	if r == nil {
 		return nil
 	}
@@ -160,6 +161,18 @@ func (r *rerun) record(sum *transfer.Summary, sent []plan.File) error {
 	for _, f := range sent {
 		if listed[f.Name] {
 			ld.Files = append(ld.Files, ledger.File{Name: f.Name, Size: f.Size, Version: f.Version, Sample: f.First})
+		}
+	}
+	// JSON files that are not FHIR (a generator's manifest beside the
+	// data) count as read as they are, so that they do not make every
+	// rerun read the input again.
+	skipped := map[string]bool{}
+	for _, n := range notFHIR {
+		skipped[n.File] = true
+	}
+	for _, f := range r.files {
+		if skipped[f.Name] {
+			ld.Files = append(ld.Files, f)
 		}
 	}
 	for t, c := range sum.ByType {
