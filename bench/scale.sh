@@ -149,7 +149,7 @@ load() {
 	# The same command again: every file is as the load read it.
 	local rerun_start
 	rerun_start=$(date +%s.%N)
-	FHIR_BASE_URL=$FHIR_BASE_URL WORK_DIR=$run "$bin" "${args[@]}" >"$run/rerun.out" 2>"$run/rerun.err" || true
+	FHIR_BASE_URL=$FHIR_BASE_URL WORK_DIR=$run "$bin" "${args[@]}" --report-html "$run/rerun.html" >"$run/rerun.out" 2>"$run/rerun.err" || true
 	local rerun
 	rerun=$(echo "$(date +%s.%N) - $rerun_start" | bc)
 	echo "rerun of the unchanged input: ${rerun} s ($(echo "scale=2; 100 * $rerun / $((resume_start - start + resumed))" | bc)% of the load): $(grep -m1 'unchanged since' "$run/rerun.out")"
