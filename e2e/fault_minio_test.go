@@ -149,27 +149,45 @@ func checkDownloaded(t *testing.T, dir string, objects map[string][]byte, comple
 }
 
 // TestFaultMinIOUpload stops MinIO in the middle of upload --input
-// s3://...: the run stops or finishes with the unread objects named;
-// after MinIO is back, a rerun completes it.
+// s3://... after 3 Bundles were answered. Fetching each object twice
+// (--fetch-once=false: once to plan, again to send), the run stops or
+// finishes with the unread objects named, and after MinIO is back a
+// rerun completes it. Fetching once (the default), the objects were all
+// read while planning: the run completes without MinIO.
 func TestFaultMinIOUpload(t *testing.T) {
-	bed := fileBed(t)
-	hapi := testbed.Default(t)
-	d := makeDataset(t, faultPatients, true)
-	objects := map[string][]byte{}
-	for name, data := range d.files {
-		objects["up/"+name] = data
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		twice bool
+	}{
+		{"fetched twice", []string{"--fetch-once=false"}, true},
+		{"fetched once", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bed := fileBed(t)
+			hapi := testbed.Default(t)
+			d := makeDataset(t, faultPatients, true)
+			objects := map[string][]byte{}
+			for name, data := range d.files {
+				objects["up/"+name] = data
+			}
+			name := makeBucket(t, bed, objects)
+			f := newFaultRun(t, hapi, d, append([]string{"-s", "5", "-c", "2", "--retries", "3", "--timeout", "10s"}, tc.args...)...)
+			f.input = "s3://" + name + "/up"
+			f.settings = map[string]string{"MINIO_ENDPOINT": bed.MinIOEndpoint, "MINIO_ACCESS_KEY": bed.MinIOAccessKey, "MINIO_SECRET_KEY": bed.MinIOSecretKey}
+			f.secrets = []string{bed.MinIOSecretKey}
+			f.proxy.Always(batches(), fp.Fault{Delay: 200 * time.Millisecond})
+			killed := killWhen(t, "minio", func() bool { return answered(f.proxy, batches()) >= 3 }, nil)
+			r := f.upload()
+			<-killed
+			t.Logf("stderr:\n%s", r.stderr)
+			if tc.twice {
+				f.mustStopClearly(r, "s3://"+name+"/up/")
+			} else {
+				f.mustComplete(r)
+			}
+			restartFileBed(t)
+			f.finish(r)
+		})
 	}
-	name := makeBucket(t, bed, objects)
-	f := newFaultRun(t, hapi, d, "-s", "5", "-c", "2", "--retries", "3", "--timeout", "10s")
-	f.input = "s3://" + name + "/up"
-	f.settings = map[string]string{"MINIO_ENDPOINT": bed.MinIOEndpoint, "MINIO_ACCESS_KEY": bed.MinIOAccessKey, "MINIO_SECRET_KEY": bed.MinIOSecretKey}
-	f.secrets = []string{bed.MinIOSecretKey}
-	f.proxy.Always(batches(), fp.Fault{Delay: 200 * time.Millisecond})
-	killed := killWhen(t, "minio", func() bool { return answered(f.proxy, batches()) >= 3 }, nil)
-	r := f.upload()
-	<-killed
-	t.Logf("stderr:\n%s", r.stderr)
-	f.mustStopClearly(r, "s3://"+name+"/up/")
-	restartFileBed(t)
-	f.finish(r)
 }
