@@ -322,19 +322,12 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	if rr.all() {
 		return allUnchanged(env.Stdout, out, cfg, rr)
 	}
-	files, sp, err := fetchOnce(cfg.src, files, cfg.serverFlags)
+	in, err := prepareInput(ctx, cfg.src, files, cfg.serverFlags, out, env.Stderr)
 	if err != nil {
 		return err
 	}
-	if sp != nil {
-		defer sp.Close()
-	}
-	bx, err := expandBundles(ctx, files, cfg.workDir, out, env.Stderr)
-	if err != nil {
-		return err
-	}
-	defer bx.Close()
-	files = bx.Files
+	defer in.Close()
+	files, bx := in.Files, in.Bundles
 	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: cfg.order, BaseURL: cl.BaseURL(), TempDir: cfg.workDir})
 	if err != nil {
 		return err
@@ -354,7 +347,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 	}
 	rr.skipUnchanged(p, out)
 	printPlan(out, p)
-	printCopies(out, sp)
+	printCopies(out, in.copies)
 	if p.Analysis != nil {
 		if err := reportDangling(ctx, out, env.Stderr, cl, p.Analysis.Stats); err != nil {
 			return err

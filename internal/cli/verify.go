@@ -163,19 +163,12 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	if err != nil {
 		return err
 	}
-	files, sp, err := fetchOnce(src, files, o.serverFlags)
+	in, err := prepareInput(ctx, src, files, o.serverFlags, out, env.Stderr)
 	if err != nil {
 		return err
 	}
-	if sp != nil {
-		defer sp.Close()
-	}
-	bx, err := expandBundles(ctx, files, o.workDir, out, env.Stderr)
-	if err != nil {
-		return err
-	}
-	defer bx.Close()
-	files = bx.Files
+	defer in.Close()
+	files = in.Files
 	// The plan reads the input as upload does: its analysis holds the
 	// duplicate rule, so verify compares exactly the lines upload writes.
 	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: plan.OrderData, BaseURL: client.BaseURL(), TempDir: o.workDir})

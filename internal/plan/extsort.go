@@ -47,7 +47,7 @@ type sorter struct {
 	runs []run
 	f    *os.File // holds every run, one after the other
 	off  int64
-	// Disk is the number of bytes written to the temporary file.
+	// disk is the number of bytes written to the temporary file.
 	disk int64
 }
 

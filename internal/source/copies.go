@@ -19,7 +19,7 @@ type Copies struct {
 	dir string
 	mu  sync.Mutex
 	n   int
-	// Bytes counts the bytes copied.
+	// bytes counts the bytes copied.
 	bytes int64
 }
 
