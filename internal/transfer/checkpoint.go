@@ -47,7 +47,7 @@ type checkpoint struct {
 	// done indexes the confirmed batches of earlier runs, sorted by the
 	// hash of their id: where each record is in the file. The records
 	// stay on disk and are read back one at a time, so that resuming a
-	// job of millions of batches costs 20 bytes of memory a batch.
+	// job of millions of batches costs 24 bytes of memory a batch (a hash, an offset, a length).
 	done []ckptEntry
 	seed maphash.Seed
 	rd   *os.File // the checkpoint as it was opened, for the records
