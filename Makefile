@@ -12,11 +12,11 @@ demo:
 
 # One table of speed, memory and HAPI rates (bench/README.md); BENCH_FLAGS=-quick for a smoke test.
 bench:
-	@go run ./bench/cmd/benchrun $(BENCH_FLAGS)
+	@go run ./tools/benchrun $(BENCH_FLAGS)
 
 # The defaults against a grid of settings, on HAPI with H2 and with PostgreSQL (about an hour).
 bench-grid:
-	@go run ./bench/cmd/benchrun -only grid $(BENCH_FLAGS)
+	@go run ./tools/benchrun -only grid $(BENCH_FLAGS)
 
 # The plan's memory at 1 M, 3 M and 10 M resources, and a 1 M load into HAPI on
 # PostgreSQL, killed at half, resumed and verified (bench/scale.sh; about an hour).

@@ -17,7 +17,7 @@ export TESTBED_STATE_ROOT=${TESTBED_STATE_ROOT:-$PWD/.testbed/cluster-bench}
 export HAPI_PORT=18092 MINIO_PORT=19012 PG_PORT=15444 TESTBED_SERVICES=hapi HAPI_DB=postgres HAPI_NODES=2
 state=$TESTBED_STATE_ROOT/bed-18092-19012
 mkdir -p bench/out
-go build -o bench/out/fhirgen ./cmd/fhirgen
+go build -o bench/out/fhirgen ./tools/fhirgen
 go build -o bench/out/minio-to-fhir ./cmd/minio-to-fhir
 scripts/testbed up >bench/out/cluster-bed.env 2>bench/out/cluster-bed.err || { cat bench/out/cluster-bed.err; exit 1; }
 n1=http://127.0.0.1:18092/fhir n2=http://127.0.0.1:18093/fhir

@@ -3,7 +3,7 @@
 # concurrency 1, 2, 4, 8 with plain, --gzip and --tx-semantics requests, two rounds.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-mkdir -p bench/out && go build -o bench/out/fhirgen ./cmd/fhirgen && go build -o bin/minio-to-fhir ./cmd/minio-to-fhir
+mkdir -p bench/out && go build -o bench/out/fhirgen ./tools/fhirgen && go build -o bin/minio-to-fhir ./cmd/minio-to-fhir
 export TESTBED_STATE_ROOT="$PWD/.testbed/options" HAPI_PORT=18083 MINIO_PORT=19003 TESTBED_SERVICES=hapi
 scripts/testbed up >/dev/null 2>/tmp/i5bed.err || { cat /tmp/i5bed.err; exit 1; }
 base=http://127.0.0.1:18083/fhir

@@ -22,7 +22,7 @@ mkdir -p "$out"
 bin=$out/minio-to-fhir
 gen=$out/fhirgen
 go build -o "$bin" ./cmd/minio-to-fhir
-go build -o "$gen" ./cmd/fhirgen
+go build -o "$gen" ./tools/fhirgen
 # The demo's shape: about 72% chartevents (synth.DemoChartScale).
 chart_scale=6
 
@@ -41,7 +41,7 @@ field() { sed -n "s/^[[:space:]]*$1: //p" "$2"; }
 
 memory() {
 	local sink_log=$out/sink.log
-	go run ./bench/cmd/benchrun -sink >"$out/sink.url" 2>"$sink_log" &
+	go run ./tools/benchrun -sink >"$out/sink.url" 2>"$sink_log" &
 	local sink=$!
 	trap 'kill $sink 2>/dev/null || true' RETURN
 	for _ in $(seq 100); do [ -s "$out/sink.url" ] && break; sleep 0.2; done

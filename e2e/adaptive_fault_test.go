@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	fp "github.com/minio-to-fhir/minio-to-fhir/internal/faultproxy"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	fp "github.com/minio-to-fhir/minio-to-fhir/tools/faultproxy"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // TestAdaptiveConcurrencyPausesOn503: with the defaults (adaptive

@@ -23,7 +23,7 @@ import (
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/auth"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // jwtPattern finds a JWT (an access token or a client assertion): a

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // TestBadInputHugeLine: a 100 MB line between two good ones is named with

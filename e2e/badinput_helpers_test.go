@@ -16,8 +16,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // corpus is a copy of testdata/badinput with this run's ids.

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // syntheaBundles returns the root of Synthea 3.3.0's default output

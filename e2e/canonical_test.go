@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // knowledgeFiles is a small set of knowledge resources whose canonical

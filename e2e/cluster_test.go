@@ -18,9 +18,9 @@ import (
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cluster"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // clusterReport is the --report of an upload to several nodes.

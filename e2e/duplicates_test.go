@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // TestUploadDuplicateIDs: ids repeated within a file and across files

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/faultproxy"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/faultproxy"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // The "file" test bed (HAPI with its H2 database in files, and MinIO, on

@@ -20,9 +20,9 @@ import (
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/faultproxy"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/faultproxy"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // tagSystem marks the resources of a generated dataset, so that a search

@@ -19,8 +19,8 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	fp "github.com/minio-to-fhir/minio-to-fhir/internal/faultproxy"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	fp "github.com/minio-to-fhir/minio-to-fhir/tools/faultproxy"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // makeBucket makes a bucket in the bed's MinIO with the given objects; it

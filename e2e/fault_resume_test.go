@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	fp "github.com/minio-to-fhir/minio-to-fhir/internal/faultproxy"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	fp "github.com/minio-to-fhir/minio-to-fhir/tools/faultproxy"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // TestFaultInterruptWhileThrottled: the server answers 429 with a long

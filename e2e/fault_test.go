@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	fp "github.com/minio-to-fhir/minio-to-fhir/internal/faultproxy"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	fp "github.com/minio-to-fhir/minio-to-fhir/tools/faultproxy"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // The fault tests put a fault proxy between the tool and the test bed's

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	fp "github.com/minio-to-fhir/minio-to-fhir/internal/faultproxy"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	fp "github.com/minio-to-fhir/minio-to-fhir/tools/faultproxy"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // TestBucketObjectsFetchedOnce uploads MIMIC-shaped objects from MinIO

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // TestWorkDirFull plans into a work directory on a 32 KiB file system

@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // sampleData returns testdata/sample/<name> of the repository: a sample

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	fp "github.com/minio-to-fhir/minio-to-fhir/internal/faultproxy"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	fp "github.com/minio-to-fhir/minio-to-fhir/tools/faultproxy"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // Huge resources: Provenance with thousands of targets, as Synthea writes

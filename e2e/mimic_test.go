@@ -22,8 +22,8 @@ import (
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/ndjson"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // mimicData generates a MIMIC-shaped data set with ids of its own.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // checkInPostgres checks in PostgreSQL itself that HAPI stored the data

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // TestRefusals: what the tool refuses and what HAPI refuses, each in true

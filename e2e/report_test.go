@@ -17,8 +17,8 @@ import (
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/series"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // badBundle is a resource HAPI refuses (422, HAPI-0522: it stores no

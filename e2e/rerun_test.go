@@ -13,9 +13,9 @@ import (
 	"testing"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // rerunReport is an upload's --report with the files a rerun left out.

@@ -16,7 +16,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // TestS3CredentialChain uploads from MinIO with temporary credentials from

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // TestSecretsMetricsAndReport loads with every secret a canary (the

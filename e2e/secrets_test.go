@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
-	fp "github.com/minio-to-fhir/minio-to-fhir/internal/faultproxy"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	fp "github.com/minio-to-fhir/minio-to-fhir/tools/faultproxy"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // secretCase is one run of a command with secrets set; every file it may

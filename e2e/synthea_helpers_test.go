@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/verify"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // syntheaExport returns the folder of a Synthea 3.3.0 bulk export of n

@@ -16,8 +16,8 @@ import (
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cli"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // headerTap is a reverse proxy in front of the real HAPI that notes the

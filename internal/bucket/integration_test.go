@@ -3,7 +3,7 @@
 package bucket
 
 // Integration tests against the real MinIO of the test bed (see
-// internal/testbed): each test makes its own bucket and deletes it after.
+// tools/testbed): each test makes its own bucket and deletes it after.
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/testbed"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/testbed"
 )
 
 // testBucket makes a bucket with a random name on the test bed's MinIO and

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
 )
 
 // TestSorter sorts random pairs (with repeats) in memory and through

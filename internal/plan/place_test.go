@@ -6,7 +6,7 @@ import (
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/graph"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
 )
 
 // mimicPlan plans, in data order, MIMIC-shaped data of the given number

@@ -8,7 +8,7 @@ import (
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
 )
 
 // instantSender answers every Bundle at once, all created, without

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
 )
 
 // line is one generated resource.

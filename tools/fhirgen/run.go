@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
 )
 
 // Exit codes, as minio-to-fhir's.

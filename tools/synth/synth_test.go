@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
 )
 
 func TestDeterministic(t *testing.T) {

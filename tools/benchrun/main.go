@@ -4,9 +4,9 @@
 // reaches at each batch size and concurrency, and the Go micro-benchmarks
 // of the hot paths. The report also goes to bench/out/results.md.
 //
-//	go run ./bench/cmd/benchrun          # or: make bench
-//	go run ./bench/cmd/benchrun -quick   # small sizes, a smoke test of the harness
-//	go run ./bench/cmd/benchrun -sink    # only serve the sink, for runs by hand
+//	go run ./tools/benchrun          # or: make bench
+//	go run ./tools/benchrun -quick   # small sizes, a smoke test of the harness
+//	go run ./tools/benchrun -sink    # only serve the sink, for runs by hand
 package main
 
 import (
@@ -161,9 +161,9 @@ func run(ctx context.Context, args []string) error {
 		}()
 	}
 	lg.logf("building minio-to-fhir and fhirgen into %s", c.out)
-	bins := map[string]string{"minio-to-fhir": "./cmd/minio-to-fhir", "fhirgen": "./cmd/fhirgen"}
+	bins := map[string]string{"minio-to-fhir": "./cmd/minio-to-fhir", "fhirgen": "./tools/fhirgen"}
 	if c.phases["profile"] {
-		bins["uploadprof"] = "./bench/cmd/uploadprof"
+		bins["uploadprof"] = "./tools/uploadprof"
 	}
 	for name, pkg := range bins {
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(c.out, name), pkg)

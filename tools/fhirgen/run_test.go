@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/faultproxy"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/faultproxy"
 )
 
 // AuthBed is the credentials part of the test bed (scripts/testbed-auth):

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/synth"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/synth"
 )
 
 // BenchmarkGenerate writes 200 patients (about 40,000 resources) per
