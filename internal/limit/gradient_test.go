@@ -58,7 +58,7 @@ func simulate(l Limiter, answers int, srv func(i int) server, size func(*rand.Ra
 // simulateWaves is simulate with a barrier after every wave Bundles (0:
 // none): the senders wait for every answer before they send the next
 // wave, as an upload does between the waves of its plan, and tell an
-// Idler when they start again, as retry.Gate does.
+// Idler when they start again, as limit.Gate does.
 func simulateWaves(l Limiter, answers, wave int, srv func(i int) server, size func(*rand.Rand) int, seed uint64) simResult {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	var q []pending

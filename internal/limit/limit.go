@@ -1,9 +1,10 @@
-// Package limit decides how many requests may be in flight at once: a
-// fixed number that only backs off when the server is overloaded (AIMD),
-// or a number found from the latencies the server shows (Gradient).
+// Package limit decides how many requests may be in flight at once, and
+// admits them: a Limiter says how many (a fixed number that only backs off
+// when the server is overloaded, AIMD, or a number found from the
+// latencies the server shows, Gradient), and the Gate holds every sender
+// to it and to the pauses an overloaded server asks for.
 //
-// A Limiter is not safe for concurrent use: its caller (retry.Gate)
-// serialises the calls.
+// A Limiter is not safe for concurrent use: the Gate serialises the calls.
 package limit
 
 import "time"

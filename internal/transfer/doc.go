@@ -17,7 +17,7 @@
 //	        |                        targets first inside one (bundleorder.go)
 //	        v  chan *batch
 //	senders (Concurrency of them)    stage.go send: post with retries through
-//	  gate / limiter                 the gate (retry.Gate, limit.Gradient);
+//	  gate / limiter                 the gate (limit.Gate, limit.Gradient);
 //	        |                        huge.go: the wait by size, a timed-out
 //	        |                        Bundle watched then halved; a failed
 //	        |                        transaction split by cycle; entries that

@@ -31,6 +31,6 @@ func (nopObserver) Confirmed(int, int, int)     {}
 func (nopObserver) Refused(int, string, string) {}
 
 // Load says how many request-seconds the Bundles took so far, how many
-// are in flight now and the limit on them (retry.Gate.Load): for an
+// are in flight now and the limit on them (limit.Gate.Load): for an
 // Observer's samples.
 func (u *Uploader) Load() (load float64, inFlight, limit int) { return u.gate.Load() }

@@ -73,7 +73,7 @@ var ErrIncomplete = errors.New("stopped before the next step")
 type Uploader struct {
 	sender Sender
 	opts   Options
-	gate   *retry.Gate
+	gate   *limit.Gate
 	now    func() time.Time
 }
 
@@ -110,9 +110,9 @@ func New(s Sender, opts Options) *Uploader {
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
-	gate := retry.NewGate(opts.Concurrency)
+	gate := limit.NewGate(opts.Concurrency)
 	if opts.Adaptive {
-		gate = retry.NewAdaptiveGate(limit.NewGradient(limit.GradientConfig{Max: opts.Concurrency}))
+		gate = limit.NewAdaptiveGate(limit.NewGradient(limit.GradientConfig{Max: opts.Concurrency}))
 	}
 	return &Uploader{sender: s, opts: opts, gate: gate, now: time.Now}
 }

@@ -1,11 +1,10 @@
-package retry
+package limit
 
 import (
 	"context"
 	"sync"
 	"time"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/limit"
 )
 
 // Gate lets all senders slow down together when the server is overloaded
@@ -14,10 +13,10 @@ import (
 // requests at once as its limiter says. The limiter learns from every
 // request: NewGate's halves its limit on overload and raises it by one
 // after a run of successes (AIMD, as TCP does); NewAdaptiveGate's also
-// follows the server's latency (limit.Gradient).
+// follows the server's latency (Gradient).
 type Gate struct {
 	mu       sync.Mutex
-	lim      limit.Limiter
+	lim      Limiter
 	inFlight int
 	// load is the integral of inFlight over time (request-seconds) up to
 	// loadAt: a request's mean load is the growth of load over its life.
@@ -29,10 +28,10 @@ type Gate struct {
 }
 
 // NewGate returns a Gate admitting up to max requests at once.
-func NewGate(max int) *Gate { return NewAdaptiveGate(limit.NewAIMD(max)) }
+func NewGate(max int) *Gate { return NewAdaptiveGate(NewAIMD(max)) }
 
 // NewAdaptiveGate returns a Gate admitting as many requests as l says.
-func NewAdaptiveGate(l limit.Limiter) *Gate {
+func NewAdaptiveGate(l Limiter) *Gate {
 	return &Gate{lim: l, changed: make(chan struct{}), now: time.Now}
 }
 
@@ -52,7 +51,7 @@ func (g *Gate) Acquire(ctx context.Context) (Permit, error) {
 		now := g.now()
 		wait := g.until.Sub(now)
 		if wait <= 0 && g.inFlight < g.lim.Limit() {
-			if idler, ok := g.lim.(limit.Idler); ok && g.inFlight == 0 && !g.loadAt.IsZero() {
+			if idler, ok := g.lim.(Idler); ok && g.inFlight == 0 && !g.loadAt.IsZero() {
 				idler.Idle()
 			}
 			g.advance(now)
@@ -100,7 +99,7 @@ func (p Permit) Release(overloaded bool, pause time.Duration, resources int) {
 	if rtt > 0 {
 		mean = (g.load - p.load) / rtt.Seconds()
 	}
-	g.lim.Observe(limit.Sample{RTT: rtt, Resources: resources, InFlight: p.inFlight, Load: mean, Overloaded: overloaded})
+	g.lim.Observe(Sample{RTT: rtt, Resources: resources, InFlight: p.inFlight, Load: mean, Overloaded: overloaded})
 	if overloaded {
 		if end := now.Add(pause); end.After(g.until) {
 			g.until = end
@@ -126,7 +125,7 @@ func (g *Gate) Limit() int {
 }
 
 // Stats says what the gate's limiter did so far.
-func (g *Gate) Stats() limit.Stats {
+func (g *Gate) Stats() Stats {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.lim.Stats()
