@@ -4,7 +4,8 @@
 // a data-driven plan, resources that reference others of their own step
 // wait for a later wave, and reference cycles go in transactions.
 //
-// One step (and each wave of it) is a stage, run by runStage (stage.go):
+// One step (and each wave of it) is a stage, run by runStage (stage.go) on
+// the pipeline that verify shares (package pipeline):
 //
 //	source.File.OpenLines            lines named by their file and line
 //	  (a failure log replays here)   (package source)

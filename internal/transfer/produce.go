@@ -18,12 +18,12 @@ import (
 // produceFiles reads the step's files in order. Lines that pass the
 // checks and may go now are batched; lines that must wait for a later
 // wave are spilled; rejected lines ride with the batch of their span.
-func (u *Uploader) produceFiles(ctx context.Context, step int, st plan.Step, sp *spill, jr *journal, out chan<- *batch, outcomes chan<- outcome) error {
+func (u *Uploader) produceFiles(ctx context.Context, step int, st plan.Step, sp *spill, jr *journal, fd feed) error {
 	for _, f := range st.Files {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err := u.produceFile(ctx, step, f, sp, jr, out, outcomes); err != nil {
+		if err := u.produceFile(ctx, step, f, sp, jr, fd); err != nil {
 			return err
 		}
 	}
@@ -34,7 +34,7 @@ func (u *Uploader) produceFiles(ctx context.Context, step int, st plan.Step, sp 
 type batcher struct {
 	u       *Uploader
 	jr      *journal
-	out     chan<- *batch
+	fd      feed
 	step    int
 	label   string
 	idBase  string
@@ -73,12 +73,12 @@ func (bt *batcher) add(e entry, raw []byte) {
 // resource would take it over its bytes or references: a resource larger
 // than the limits goes in a batch of its own. It reports false once the
 // stage is stopping.
-func (bt *batcher) put(ctx context.Context, outcomes chan<- outcome, e entry, raw []byte) bool {
-	if !bt.room(1, countRefs(raw), len(raw)) && !bt.flush(ctx, outcomes) {
+func (bt *batcher) put(ctx context.Context, e entry, raw []byte) bool {
+	if !bt.room(1, countRefs(raw), len(raw)) && !bt.flush(ctx) {
 		return false
 	}
 	bt.add(e, raw)
-	return !bt.full() || bt.flush(ctx, outcomes)
+	return !bt.full() || bt.flush(ctx)
 }
 
 // room reports whether n more resources of refs references and size bytes
@@ -99,7 +99,7 @@ func (bt *batcher) reject(f Failure) {
 
 // flush hands the current batch on; it reports false once the stage is
 // stopping (the batch then goes to the collector as not sent).
-func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
+func (bt *batcher) flush(ctx context.Context) bool {
 	b := bt.cur
 	if b == nil {
 		return !bt.stopped
@@ -121,18 +121,12 @@ func (bt *batcher) flush(ctx context.Context, outcomes chan<- outcome) bool {
 		b.id = fmt.Sprintf("%s#%d+rejected", bt.idBase, bt.index)
 	}
 	b.done = bt.jr.lookup(b.id)
-	if bt.stopped {
-		outcomes <- answer{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
-		return false
-	}
-	select {
-	case bt.out <- b:
+	if !bt.stopped && bt.fd.job(b) == nil {
 		return true
-	case <-ctx.Done():
-		bt.stopped = true
-		outcomes <- answer{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true}
-		return false
 	}
+	bt.stopped = true
+	bt.fd.emit(answer{batch: b, err: fmt.Errorf("not sent: %w", context.Cause(ctx)), notSent: true})
+	return false
 }
 
 func (bt *batcher) full() bool {
@@ -143,8 +137,8 @@ func (bt *batcher) full() bool {
 // produceFile returns an error only when the stage cannot go on (a spill
 // file cannot be written); a file it cannot read is a problem reported to
 // the collector.
-func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *spill, jr *journal, out chan<- *batch, outcomes chan<- outcome) error {
-	bt := &batcher{u: u, jr: jr, out: out, step: step, label: f.Name, idBase: fmt.Sprintf("s%d/%s", step, f.Name), kind: fhir.Batch, typ: f.ResourceType}
+func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *spill, jr *journal, fd feed) error {
+	bt := &batcher{u: u, jr: jr, fd: fd, step: step, label: f.Name, idBase: fmt.Sprintf("s%d/%s", step, f.Name), kind: fhir.Batch, typ: f.ResourceType}
 	// A data-driven plan already keeps references between resources out
 	// of a batch (later waves); a static one sends the files as they are.
 	bt.order = sp.a == nil || sp.a.Order != plan.OrderData
@@ -158,12 +152,12 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 	}
 	lines, err := f.OpenLines(ctx, u.opts.MaxLine)
 	if err != nil {
-		outcomes <- fileNote{problem: FileProblem{File: f.Name, Err: err.Error()}}
+		fd.emit(fileNote{problem: FileProblem{File: f.Name, Err: err.Error()}})
 		return nil
 	}
 	defer lines.Close()
 	// Whatever happens, lines read into a batch are accounted for.
-	defer bt.flush(ctx, outcomes)
+	defer bt.flush(ctx)
 	warnedType := false
 	for ctx.Err() == nil {
 		// A replayed failure log's lines come named by the file and line
@@ -180,7 +174,7 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 			}
 			// The rest of the file cannot be read (a truncated .gz, a
 			// network error): send what was read, report the file.
-			outcomes <- fileNote{problem: FileProblem{File: f.Name, Line: lines.Stored() + 1, Err: "reading stopped: " + err.Error()}}
+			fd.emit(fileNote{problem: FileProblem{File: f.Name, Line: lines.Stored() + 1, Err: "reading stopped: " + err.Error()}})
 			return nil
 		}
 		file := line.File
@@ -200,7 +194,7 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 		if m.Type != f.ResourceType && !warnedType && f.KnownType == "" {
 			warnedType = true
 			msg := fmt.Sprintf("holds a %s in a file of %s resources; each line is sent as the type it says", m.Type, f.ResourceType)
-			outcomes <- fileNote{problem: FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true}
+			fd.emit(fileNote{problem: FileProblem{File: f.Name, Line: line.Num, Err: msg}, warnOnly: true})
 		}
 		if !sp.a.Written(m.Type, m.ID, file, line.Num) {
 			bt.current().superseded = append(bt.current().superseded, m.Type)
@@ -213,7 +207,7 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 			}
 			continue
 		}
-		if !bt.put(ctx, outcomes, e, line.Data) {
+		if !bt.put(ctx, e, line.Data) {
 			return nil
 		}
 	}
@@ -222,27 +216,27 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 
 // produceWave sends wave k's spilled resources: the plain ones in batches,
 // then the cycles in transactions, whole cycles only.
-func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, jr *journal, out chan<- *batch, outcomes chan<- outcome) error {
-	plain := &batcher{u: u, jr: jr, out: out, step: step, kind: fhir.Batch,
+func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, jr *journal, fd feed) error {
+	plain := &batcher{u: u, jr: jr, fd: fd, step: step, kind: fhir.Batch,
 		label: fmt.Sprintf("wave %d: resources that reference others of this step", k+1), idBase: fmt.Sprintf("s%d/w%d", step, k),
 		of: (sp.waveOf[k].plain.n + u.opts.BatchSize - 1) / u.opts.BatchSize}
 	err := sp.eachPlain(k, func(s spilled) error {
-		if !plain.put(ctx, outcomes, s.e, s.raw) {
+		if !plain.put(ctx, s.e, s.raw) {
 			return context.Cause(ctx)
 		}
 		return nil
 	})
-	if err != nil || !plain.flush(ctx, outcomes) {
+	if err != nil || !plain.flush(ctx) {
 		return stopErr(ctx, err)
 	}
-	tx := &batcher{u: u, jr: jr, out: out, step: step, kind: fhir.Transaction,
+	tx := &batcher{u: u, jr: jr, fd: fd, step: step, kind: fhir.Transaction,
 		label: fmt.Sprintf("wave %d: reference cycles, in transactions", k+1), idBase: fmt.Sprintf("s%d/c%d", step, k)}
 	err = sp.eachCycle(k, func(members []spilled) error {
 		refs, size := 0, 0
 		for _, m := range members {
 			refs, size = refs+countRefs(m.raw), size+len(m.raw)
 		}
-		if !tx.room(len(members), refs, size) && !tx.flush(ctx, outcomes) {
+		if !tx.room(len(members), refs, size) && !tx.flush(ctx) {
 			return context.Cause(ctx)
 		}
 		for _, m := range members {
@@ -250,7 +244,7 @@ func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, jr *
 		}
 		return nil
 	})
-	if err != nil || !tx.flush(ctx, outcomes) {
+	if err != nil || !tx.flush(ctx) {
 		return stopErr(ctx, err)
 	}
 	return nil

@@ -7,10 +7,9 @@ import (
 	"net"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
+		"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/origin"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/pipeline"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/retry"
 )
@@ -69,93 +68,79 @@ type fileNote struct {
 func (answer) isOutcome()   {}
 func (fileNote) isOutcome() {}
 
-// producer makes batches for a stage and closes nothing: runStage does.
-type producer func(ctx context.Context, out chan<- *batch, outcomes chan<- outcome) error
+// feed is where a producer puts its batches (job: to the senders) and
+// what it finds while reading (emit: straight to the collector).
+type feed struct {
+	job  func(*batch) error
+	emit func(outcome)
+}
 
-// runStage sends what produce makes: Concurrency senders post the
-// batches, and this goroutine collects the results: it alone touches the
-// summary and the journal (failure log, checkpoint). It returns when every
-// batch has its answer.
+// producer makes the batches of a stage.
+type producer func(ctx context.Context, fd feed) error
+
+// runStage sends what produce makes (package pipeline): Concurrency
+// senders post the batches, and this goroutine collects the results: it
+// alone touches the summary and the journal (failure log, checkpoint). It
+// returns when every batch has its answer. A sender's error (refused
+// credentials, a server gone) or the collector's (a failure log that
+// cannot be written) stops reading and retrying; requests already on the
+// wire still get their answer.
 func (u *Uploader) runStage(ctx context.Context, r *run, produce producer) error {
-	// stop ends reading and retrying (interrupt, refused credentials, a
-	// server gone, a failure log that cannot be written); requests
-	// already on the wire still get their answer.
-	stopCtx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-	batches := make(chan *batch, u.opts.Concurrency)
-	outcomes := make(chan outcome, u.opts.Concurrency*2)
-	var g errgroup.Group
-	var prodErr error
-	g.Go(func() error {
-		defer close(batches)
-		if err := produce(stopCtx, batches, outcomes); err != nil && stopCtx.Err() == nil {
-			prodErr = err
-			stop(err)
-		}
-		return nil
-	})
-	// The senders judge each answer at once, so that a refused credential
-	// or a server that keeps failing stops the others before their next
-	// request: failedInRow counts whole batches failed in a row, over the
-	// whole run.
-	failedInRow := &r.failedInRow
-	for range u.opts.Concurrency {
-		g.Go(func() error {
-			for b := range batches {
-				o := u.send(stopCtx, b)
-				switch {
-				case o.err == nil:
-					failedInRow.Store(0)
-				case stopCtx.Err() != nil:
-				case u.authRefused(o.err):
-					stop(wrapAuth(o.err))
-				default:
-					if n := failedInRow.Add(1); int(n) >= u.opts.MaxFailedBatches {
-						stop(fmt.Errorf("%w: %d batches in a row failed, the last with: %v", ErrServerGone, n, o.err))
-					}
+	var collectErr error
+	err := pipeline.Stage[*batch, outcome]{
+		Workers: u.opts.Concurrency,
+		Produce: func(ctx context.Context, job func(*batch) error, emit func(outcome)) error {
+			return produce(ctx, feed{job: job, emit: emit})
+		},
+		Work: func(ctx context.Context, b *batch) (outcome, error) {
+			o := u.send(ctx, b)
+			return o, u.judge(ctx, r, o)
+		},
+		Collect: func(o outcome) error {
+			switch o := o.(type) {
+			case fileNote:
+				u.note(r, o)
+			case answer:
+				err := u.collect(r, o)
+				if o.batch.bundle != nil {
+					builders.Put(o.batch.bundle) // nothing refers to its bytes any more
+					o.batch.bundle = nil
 				}
-				outcomes <- o
+				if err != nil && collectErr == nil {
+					collectErr = err
+				}
+				return err
 			}
 			return nil
-		})
+		},
+	}.Run(ctx)
+	if cerr := r.journal.commit(); cerr != nil && collectErr == nil {
+		err = cerr
 	}
-	go func() {
-		_ = g.Wait() // every goroutine returns nil: errors go through stop
-		close(outcomes)
-	}()
-
-	var logErr error
-	for o := range outcomes {
-		switch o := o.(type) {
-		case fileNote:
-			u.note(r, o)
-		case answer:
-			if err := u.collect(r, o); err != nil && logErr == nil {
-				logErr = err
-				stop(err)
-			}
-			if o.batch.bundle != nil {
-				builders.Put(o.batch.bundle) // nothing refers to its bytes any more
-				o.batch.bundle = nil
-			}
-		}
-	}
-	if err := r.journal.commit(); err != nil && logErr == nil {
-		logErr = err
-	}
-	switch {
-	case logErr != nil:
-		return logErr
-	case prodErr != nil:
-		return prodErr
-	case ctx.Err() != nil:
-		return ctx.Err()
-	}
-	if cause := context.Cause(stopCtx); cause != nil {
-		return cause
+	if err != nil {
+		return err
 	}
 	if r.unconfirmed > 0 {
 		return fmt.Errorf("%w: %s got no answer after every retry, the last: %v", ErrIncomplete, plural(r.unconfirmed, "batch", "batches"), r.lastUnanswered)
+	}
+	return nil
+}
+
+// judge decides at once, in the sender, whether an answer stops the
+// stage, so that a refused credential or a server that keeps failing
+// stops the other senders before their next request: failedInRow counts
+// whole batches failed in a row, over the whole run.
+func (u *Uploader) judge(ctx context.Context, r *run, o answer) error {
+	switch {
+	case o.err == nil:
+		r.failedInRow.Store(0)
+	case ctx.Err() != nil:
+	case u.authRefused(o.err):
+		return wrapAuth(o.err)
+	default:
+		if n := r.failedInRow.Add(1); int(n) >= u.opts.MaxFailedBatches {
+			return fmt.Errorf("%w: %d batches in a row failed, the last with: %v", ErrServerGone, n, o.err)
+		}
 	}
 	return nil
 }

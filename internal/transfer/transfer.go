@@ -182,15 +182,15 @@ func (u *Uploader) runStep(ctx context.Context, r *run, step int, st plan.Step) 
 		return err
 	}
 	defer sp.remove()
-	prod := func(ctx context.Context, out chan<- *batch, outcomes chan<- outcome) error {
-		return u.produceFiles(ctx, step, st, sp, r.journal, out, outcomes)
+	prod := func(ctx context.Context, fd feed) error {
+		return u.produceFiles(ctx, step, st, sp, r.journal, fd)
 	}
 	if err := u.runStage(ctx, r, prod); err != nil {
 		return err
 	}
 	for wave := 0; wave < sp.waves(); wave++ {
-		prod := func(ctx context.Context, out chan<- *batch, outcomes chan<- outcome) error {
-			return u.produceWave(ctx, step, wave, sp, r.journal, out, outcomes)
+		prod := func(ctx context.Context, fd feed) error {
+			return u.produceWave(ctx, step, wave, sp, r.journal, fd)
 		}
 		if err := u.runStage(ctx, r, prod); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/ndjson"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/pipeline"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/retry"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
 )
@@ -106,47 +107,28 @@ func Run(ctx context.Context, s Searcher, files []source.File, opts Options) (*R
 	start := time.Now()
 	sorted := append([]source.File(nil), files...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-
-	g, gctx := errgroup.WithContext(ctx)
-	jobs := make(chan *job, opts.Concurrency)
-	events := make(chan event, 4*opts.Concurrency)
-	g.Go(func() error {
-		defer close(jobs)
-		for _, f := range sorted {
-			if err := produce(gctx, f, opts, jobs, events); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	var workers errgroup.Group
 	res := &resolver{s: s, opts: opts, cache: map[string]*resolution{}}
-	for range opts.Concurrency {
-		workers.Go(func() error {
-			for j := range jobs {
-				ev, err := search(gctx, s, res, j, opts)
-				if err != nil {
+	t := newTally(opts.MaxExamples, opts.Progress)
+	err := pipeline.Stage[*job, event]{
+		Workers: opts.Concurrency,
+		Produce: func(ctx context.Context, job func(*job) error, emit func(event)) error {
+			p := &producer{opts: opts, job: job, emit: emit}
+			for _, f := range sorted {
+				if err := p.file(ctx, f); err != nil {
 					return err
-				}
-				select {
-				case events <- ev:
-				case <-gctx.Done():
-					return context.Cause(gctx)
 				}
 			}
 			return nil
-		})
-	}
-	g.Go(func() error {
-		err := workers.Wait()
-		close(events)
-		return err
-	})
-	t := newTally(opts.MaxExamples, opts.Progress)
-	for ev := range events {
-		t.event(ev)
-	}
-	if err := g.Wait(); err != nil {
+		},
+		Work: func(ctx context.Context, j *job) (event, error) {
+			return search(ctx, s, res, j, opts)
+		},
+		Collect: func(ev event) error {
+			t.event(ev)
+			return nil
+		},
+	}.Run(ctx)
+	if err != nil {
 		return nil, err
 	}
 	rep := t.finish()
@@ -205,40 +187,30 @@ func (t *tally) event(ev event) {
 	}
 }
 
-// produce reads one file and sends its resources in jobs, and its
-// duplicate and unreadable lines as events.
-func produce(ctx context.Context, f source.File, opts Options, jobs chan<- *job, events chan<- event) error {
-	send := func(ev event) error {
-		select {
-		case events <- ev:
-			return nil
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-	}
+// producer reads the input and groups its resources, by type, into the
+// searches of jobs; duplicate and unreadable lines go to the collector.
+type producer struct {
+	opts    Options
+	job     func(*job) error
+	emit    func(event)
+	pending map[string]*job // by type: the searches being filled
+}
+
+// file reads one file. A line or a file that cannot be read is reported,
+// not an error: the error is the verification stopping.
+func (p *producer) file(ctx context.Context, f source.File) error {
 	fileType, _ := fhirtype.FromFileName(f.Name)
 	if f.KnownType != "" {
 		fileType = f.KnownType
 	}
-	lines, err := f.OpenLines(ctx, opts.MaxLine)
+	lines, err := f.OpenLines(ctx, p.opts.MaxLine)
 	if err != nil {
-		return send(event{problem: &Example{Type: fileType, File: f.Name, Error: err.Error()}})
+		p.emit(event{problem: &Example{Type: fileType, File: f.Name, Error: err.Error()}})
+		return nil
 	}
 	defer lines.Close()
-	pending := map[string]*job{}
-	flush := func(j *job) error {
-		delete(pending, j.typ)
-		select {
-		case jobs <- j:
-			return nil
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	p.pending = map[string]*job{}
+	for ctx.Err() == nil {
 		// A failure log's record stands for its original file and line,
 		// as upload sends it again: Lines names it so.
 		line, err := lines.Next()
@@ -247,58 +219,65 @@ func produce(ctx context.Context, f source.File, opts Options, jobs chan<- *job,
 		}
 		if err != nil {
 			var le *source.LineError
-			if errors.As(err, &le) {
-				if err := send(unreadable(fileType, le.File, le.Num, err)); err != nil {
-					return err
-				}
-				continue
+			if !errors.As(err, &le) {
+				p.emit(event{problem: &Example{Type: fileType, File: f.Name, Line: lines.Stored() + 1, Error: "reading stopped: " + err.Error()}})
+				break
 			}
-			if err := send(event{problem: &Example{Type: fileType, File: f.Name, Line: lines.Stored() + 1, Error: "reading stopped: " + err.Error()}}); err != nil {
-				return err
-			}
-			break
-		}
-		data, file, num := line.Data, line.File, line.Num
-		m, err := ndjson.Inspect(data)
-		if err == nil && !fhirtype.Known(m.Type) {
-			err = fmt.Errorf("%q is not a FHIR R4 resource type; upload does not send it", m.Type)
-		}
-		if err != nil {
-			typ := m.Type
-			if !fhirtype.Known(typ) {
-				typ = fileType
-			}
-			if err := send(unreadable(typ, file, num, err)); err != nil {
-				return err
-			}
+			p.emit(unreadable(fileType, le.File, le.Num, err))
 			continue
 		}
-		if opts.Written != nil && !opts.Written(m.Type, m.ID, file, num) {
-			if err := send(event{skipped: &skipped{typ: m.Type, duplicate: true}}); err != nil {
-				return err
-			}
-			continue
-		}
-		j := pending[m.Type]
-		if j == nil {
-			j = &job{typ: m.Type}
-			pending[m.Type] = j
-		}
-		j.entries = append(j.entries, entry{id: m.ID, file: file, line: num, raw: append([]byte(nil), data...)})
-		j.bytes += len(data)
-		if len(j.entries) >= opts.BatchSize || j.bytes >= opts.MaxBatchBytes {
-			if err := flush(j); err != nil {
-				return err
-			}
+		if err := p.line(fileType, line); err != nil {
+			return err
 		}
 	}
-	types := make([]string, 0, len(pending))
-	for t := range pending {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return p.flushAll()
+}
+
+// line adds a resource to the search of its type, and hands the search on
+// when it is full.
+func (p *producer) line(fileType string, line source.Line) error {
+	m, err := ndjson.Inspect(line.Data)
+	if err == nil && !fhirtype.Known(m.Type) {
+		err = fmt.Errorf("%q is not a FHIR R4 resource type; upload does not send it", m.Type)
+	}
+	if err != nil {
+		typ := m.Type
+		if !fhirtype.Known(typ) {
+			typ = fileType
+		}
+		p.emit(unreadable(typ, line.File, line.Num, err))
+		return nil
+	}
+	if p.opts.Written != nil && !p.opts.Written(m.Type, m.ID, line.File, line.Num) {
+		p.emit(event{skipped: &skipped{typ: m.Type, duplicate: true}})
+		return nil
+	}
+	j := p.pending[m.Type]
+	if j == nil {
+		j = &job{typ: m.Type}
+		p.pending[m.Type] = j
+	}
+	j.entries = append(j.entries, entry{id: m.ID, file: line.File, line: line.Num, raw: append([]byte(nil), line.Data...)})
+	j.bytes += len(line.Data)
+	if len(j.entries) >= p.opts.BatchSize || j.bytes >= p.opts.MaxBatchBytes {
+		delete(p.pending, j.typ)
+		return p.job(j)
+	}
+	return nil
+}
+
+// flushAll hands on the searches a file left, in the order of their types.
+func (p *producer) flushAll() error {
+	types := make([]string, 0, len(p.pending))
+	for t := range p.pending {
 		types = append(types, t)
 	}
 	sort.Strings(types)
 	for _, t := range types {
-		if err := flush(pending[t]); err != nil {
+		if err := p.job(p.pending[t]); err != nil {
 			return err
 		}
 	}
