@@ -7,7 +7,7 @@ import (
 	"net"
 	"time"
 
-		"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/origin"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/pipeline"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
