@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minio-to-fhir/minio-to-fhir/internal/cluster"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
@@ -275,145 +275,162 @@ func inputSource(input string, s settings) (source.Source, error) {
 	return source.Dir{Path: input}, nil
 }
 
+// uploadRun is one upload as the command line sees it: what it prints
+// and the parts it hands to the planner and to transfer, which owns the
+// load (plan, send, checkpoint, failure log, summary).
+type uploadRun struct {
+	cfg     *uploadConfig
+	env     Env
+	out     io.Writer // the report; io.Discard with --json or --quiet
+	cl      *cluster.Cluster
+	txFirst transfer.TxFirst
+	rr      *rerun
+	in      *input
+	p       *plan.Plan
+}
+
 func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
-	out := env.Stdout
+	u := &uploadRun{cfg: cfg, env: env, out: env.Stdout}
 	if cfg.json || cfg.quiet {
-		out = io.Discard
+		u.out = io.Discard
 	}
-	logger := slog.New(slog.DiscardHandler)
-	if cfg.verbose {
-		logger = slog.New(slog.NewTextHandler(env.Stderr, nil))
+	if err := u.checkServer(ctx); err != nil {
+		return err
 	}
+	files, err := u.list(ctx)
+	if err != nil {
+		return err
+	}
+	if u.rr, err = openRerun(ctx, cfg, files, u.out); err != nil {
+		return err
+	}
+	if u.rr.all() {
+		return allUnchanged(env.Stdout, u.out, cfg, u.rr)
+	}
+	if u.in, err = prepareInput(ctx, cfg.src, files, cfg.serverFlags, u.out, env.Stderr); err != nil {
+		return err
+	}
+	defer u.in.Close()
+	if err := u.plan(ctx); err != nil {
+		return err
+	}
+	return u.send(ctx)
+}
+
+// checkServer prints the banner and checks the server: its version, and
+// whether batches go transaction first.
+func (u *uploadRun) checkServer(ctx context.Context) error {
+	cfg, out := u.cfg, u.out
 	fmt.Fprintln(out, "=== HAPI FHIR Batch Uploader ===")
 	fmt.Fprintf(out, "Source: %s\nDestination: %s\nBatch Size: %d\n\n", cfg.src, destination(cfg.nodes), cfg.batchSize)
-	cl := newCluster(cfg.nodes)
-
+	u.cl = newCluster(cfg.nodes)
 	if cfg.insecure {
-		fmt.Fprintln(env.Stderr, "warning: --insecure-skip-verify: the server's certificate is NOT checked; anyone on the path can read and change the data and the credentials")
+		fmt.Fprintln(u.env.Stderr, "warning: --insecure-skip-verify: the server's certificate is NOT checked; anyone on the path can read and change the data and the credentials")
 	}
 	fmt.Fprint(out, "Testing FHIR server... ")
-	info, err := checkNodes(ctx, out, env.Stderr, cl)
+	info, err := checkNodes(ctx, out, u.env.Stderr, u.cl)
 	if err != nil {
 		return err
 	}
-	txFirst := decideTxFirst(cfg.txSemantics, info)
-	setTransactionFirst(cfg.nodes, txFirst.On)
-	fmt.Fprintf(out, "%s\n\n", txFirstLine(txFirst))
+	u.txFirst = decideTxFirst(cfg.txSemantics, info)
+	setTransactionFirst(cfg.nodes, u.txFirst.On)
+	fmt.Fprintf(out, "%s\n\n", txFirstLine(u.txFirst))
 	if !info.IsR4() {
-		fmt.Fprintf(env.Stderr, "warning: the server speaks FHIR %s, not R4 (4.0.x); resources may be refused\n", orUnknown(info.FHIRVersion))
+		fmt.Fprintf(u.env.Stderr, "warning: the server speaks FHIR %s, not R4 (4.0.x); resources may be refused\n", orUnknown(info.FHIRVersion))
 	}
+	return nil
+}
 
-	switch cfg.src.(type) {
+// list lists the input's files.
+func (u *uploadRun) list(ctx context.Context) ([]source.File, error) {
+	switch u.cfg.src.(type) {
 	case source.Dir:
-		fmt.Fprintln(out, "Scanning directory...")
+		fmt.Fprintln(u.out, "Scanning directory...")
 	case source.FailureLog:
-		fmt.Fprintln(out, "Reading the failure log of an earlier run: its resources are sent again...")
+		fmt.Fprintln(u.out, "Reading the failure log of an earlier run: its resources are sent again...")
 	default:
-		fmt.Fprintln(out, "Listing bucket...")
+		fmt.Fprintln(u.out, "Listing bucket...")
 	}
-	files, err := cfg.src.List(ctx)
-	if err != nil {
-		return err
-	}
-	rr, err := openRerun(ctx, cfg, files, out)
-	if err != nil {
-		return err
-	}
-	if rr.all() {
-		return allUnchanged(env.Stdout, out, cfg, rr)
-	}
-	in, err := prepareInput(ctx, cfg.src, files, cfg.serverFlags, out, env.Stderr)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	files, bx := in.Files, in.Bundles
-	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: cfg.order, BaseURL: cl.BaseURL(), TempDir: cfg.workDir})
+	return u.cfg.src.List(ctx)
+}
+
+// plan plans the load, leaves out the files unchanged since the last
+// complete one, and prints the plan and what it found.
+func (u *uploadRun) plan(ctx context.Context) error {
+	cfg, stderr := u.cfg, u.env.Stderr
+	p, err := plan.Build(ctx, u.in.Files, plan.Options{Order: cfg.order, BaseURL: u.cl.BaseURL(), TempDir: cfg.workDir})
 	if err != nil {
 		return err
 	}
 	for _, f := range p.Skipped {
-		fmt.Fprintf(env.Stderr, "warning: %s: skipped: %v\n", f.Name, f.Err)
+		fmt.Fprintf(stderr, "warning: %s: skipped: %v\n", f.Name, f.Err)
 	}
 	for _, st := range p.Steps {
 		for _, f := range st.Files {
 			if f.Lines == 0 {
-				fmt.Fprintf(env.Stderr, "warning: %s: empty: no resources in it\n", f.Name)
+				fmt.Fprintf(stderr, "warning: %s: empty: no resources in it\n", f.Name)
 			}
 		}
 	}
 	if p.Files() == 0 {
 		return fmt.Errorf("no NDJSON files to upload in %s (looked for *.ndjson and *.ndjson.gz, and for FHIR JSON in *.json and *.json.gz)", cfg.src)
 	}
-	rr.skipUnchanged(p, out)
-	printPlan(out, p)
-	printCopies(out, in.copies)
-	if p.Analysis != nil {
-		if err := reportDangling(ctx, out, env.Stderr, cl, p.Analysis.Stats); err != nil {
-			return err
-		}
+	u.rr.skipUnchanged(p, u.out)
+	printPlan(u.out, p)
+	printCopies(u.out, u.in.copies)
+	u.p = p
+	if p.Analysis == nil {
+		return nil
 	}
-	ckpt := filepath.Join(cfg.ckptDir, transfer.Identity(p, cfg.order, cfg.batchSize, nodesIdentity(cfg.nodes), cfg.bytes, cfg.batchRefs)+".ckpt")
-	if cfg.fresh {
-		if err := os.Remove(ckpt); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove checkpoint: %w", err)
-		}
+	return reportDangling(ctx, u.out, stderr, u.cl, p.Analysis.Stats)
+}
+
+// send runs the load (package transfer), then records it for reruns and
+// prints its summary.
+func (u *uploadRun) send(ctx context.Context) error {
+	cfg, env, out := u.cfg, u.env, u.out
+	opts := transfer.Options{
+		BatchSize: cfg.batchSize, BatchBytes: cfg.bytes, BatchRefs: cfg.batchRefs,
+		Timeout: cfg.timeout, TimeoutMax: cfg.timeoutMax,
+		Concurrency: cfg.concurrency, Adaptive: cfg.adaptive,
+		Retry:      retry.Policy{Attempts: cfg.retries},
+		FailureLog: cfg.failureLog, TempDir: cfg.workDir,
+		Logger:           u.logger(),
+		TransactionFirst: u.txFirst,
 	}
-	_, ckptErr := os.Stat(ckpt)
-	if ckptErr == nil && !cfg.dryRun {
-		fmt.Fprintf(out, "Resuming an interrupted upload of the same input (checkpoint %s; --fresh starts over)\n\n", ckpt)
+	ckpt, resuming, err := transfer.CheckpointPath(cfg.ckptDir, u.p, cfg.order, nodesIdentity(cfg.nodes), opts, cfg.fresh)
+	if err != nil {
+		return err
 	}
 	if cfg.dryRun {
 		fmt.Fprintln(out, "Dry run: nothing sent.")
 		if cfg.json {
-			return writeDryRunJSON(env.Stdout, p)
+			return writeDryRunJSON(env.Stdout, u.p)
 		}
 		return nil
 	}
-
-	fmt.Fprintln(out, "Starting upload...")
-	var rep progress.Reporter = progress.NewPlain(out, env.Stderr)
-	switch {
-	case cfg.json || cfg.quiet:
-		rep = progress.NewPlain(io.Discard, env.Stderr)
-	case env.IsTerminal(env.Stdout):
-		rep = progress.NewTerminal(out, env.Stderr, p.Lines())
+	if resuming {
+		fmt.Fprintf(out, "Resuming an interrupted upload of the same input (checkpoint %s; --fresh starts over)\n\n", ckpt)
 	}
-	live := newLiveReport(cfg, p, cl, ckpt, ckptErr == nil)
-	up := transfer.New(cl, transfer.Options{
-		BatchSize:   cfg.batchSize,
-		BatchBytes:  cfg.bytes,
-		BatchRefs:   cfg.batchRefs,
-		Timeout:     cfg.timeout,
-		TimeoutMax:  cfg.timeoutMax,
-		Concurrency: cfg.concurrency,
-		Adaptive:    cfg.adaptive,
-		Retry:       retry.Policy{Attempts: cfg.retries},
-		FailureLog:  cfg.failureLog,
-		Checkpoint:  ckpt,
-		TempDir:     cfg.workDir,
-		Reporter:    rep,
-		Logger:      logger,
-		Observer:    live.rec,
-	})
+	fmt.Fprintln(out, "Starting upload...")
+	opts.Checkpoint, opts.Reporter = ckpt, u.reporter()
+	live := newLiveReport(cfg, u.p, u.cl, ckpt, resuming)
+	opts.Observer = live.rec
+	up := transfer.New(u.cl, opts)
 	stopMetrics, err := live.begin(up.Load)
 	if err != nil {
-		rep.Close()
+		opts.Reporter.Close()
 		return err
 	}
-	sum, runErr := up.Run(ctx, p)
+	sum, runErr := up.Run(ctx, u.p)
 	stopMetrics()
-	sum.TransactionFirst = txFirst
-	rep.Close()
-	for _, f := range p.Skipped {
-		sum.FileProblems = append(sum.FileProblems, transfer.FileProblem{File: f.Name, Err: f.Err.Error()})
-	}
+	opts.Reporter.Close()
 	if runErr == nil && sum.Failed == 0 && len(sum.FileProblems) == 0 {
-		if err := rr.record(sum, planFiles(p), bx.Stats.NotFHIR); err != nil {
+		if err := u.rr.record(sum, planFiles(u.p), u.in.Bundles.Stats.NotFHIR); err != nil {
 			fmt.Fprintf(env.Stderr, "warning: %v: a rerun will send these files again\n", err)
 		}
 	}
-	all := uploadJSON{Summary: sum, Nodes: cl.Stats(), Auth: cfg.creds.stats(), Bundles: bundleStats(bx)}
+	all := uploadJSON{Summary: sum, Nodes: u.cl.Stats(), Auth: cfg.creds.stats(), Bundles: bundleStats(u.in.Bundles)}
 	if err := live.finishInto(&all, runErr); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -427,6 +444,26 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		return errFailures
 	}
 	return nil
+}
+
+// reporter is the progress of the load: a status line on a terminal,
+// plain lines elsewhere, only warnings with --json or --quiet.
+func (u *uploadRun) reporter() progress.Reporter {
+	switch {
+	case u.cfg.json || u.cfg.quiet:
+		return progress.NewPlain(io.Discard, u.env.Stderr)
+	case u.env.IsTerminal(u.env.Stdout):
+		return progress.NewTerminal(u.out, u.env.Stderr, u.p.Lines())
+	}
+	return progress.NewPlain(u.out, u.env.Stderr)
+}
+
+// logger logs requests to stderr with --verbose.
+func (u *uploadRun) logger() *slog.Logger {
+	if u.cfg.verbose {
+		return slog.New(slog.NewTextHandler(u.env.Stderr, nil))
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 func orUnknown(s string) string {

@@ -171,7 +171,7 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	files = in.Files
 	// The plan reads the input as upload does: its analysis holds the
 	// duplicate rule, so verify compares exactly the lines upload writes.
-	p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: plan.OrderData, BaseURL: client.BaseURL(), TempDir: o.workDir})
+	p, err := plan.Build(ctx, files, plan.Options{Order: plan.OrderData, BaseURL: client.BaseURL(), TempDir: o.workDir})
 	if err != nil {
 		return err
 	}

@@ -115,7 +115,7 @@ func TestDuplicates(t *testing.T) {
 			written: []string{"Patient.ndjson:3", "Patient.ndjson:5"},
 		},
 	}
-	orders := []Options{{Order: OrderData}, {Order: OrderStatic, Count: true}}
+	orders := []Options{{Order: OrderData}, {Order: OrderStatic}}
 	for _, tt := range tests {
 		for _, opts := range orders {
 			t.Run(tt.name+"/"+opts.Order, func(t *testing.T) {

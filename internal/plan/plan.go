@@ -48,10 +48,10 @@ func (s Step) Lines() int {
 // Plan is the ordered work of an upload.
 type Plan struct {
 	Steps []Step
-	// Analysis is set when the plan read the data (OrderData, or
-	// Options.Count): it says which line of a duplicated id is written,
-	// and with OrderData places each resource in a wave of its step and
-	// in a cycle. Its Stats are the figures to print.
+	// Analysis is what the plan read of the data: it says which line of a
+	// duplicated id is written, and with OrderData places each resource
+	// in a wave of its step and in a cycle. Its Stats are the figures to
+	// print.
 	Analysis *Analysis
 	// Skipped are inputs that cannot be uploaded (unreadable, no type), with
 	// the reason in File.Err.
@@ -88,16 +88,12 @@ const (
 	// cycles go in transactions.
 	OrderData = "data"
 	// OrderStatic orders types by a fixed table of the references FHIR
-	// data usually holds, and sends each file in its order (the
-	// duplicate rule holds when the plan counts, Options.Count).
+	// data usually holds, and sends each file in its order.
 	OrderStatic = "static"
 )
 
 // Options tune Build.
 type Options struct {
-	// Count reads every file once to count its resources and find the
-	// duplicated ids (always done with OrderData).
-	Count   bool
 	MaxLine int
 	// Order is OrderData or OrderStatic ("" is OrderStatic).
 	Order string
@@ -116,20 +112,14 @@ type Options struct {
 // resourceType) and orders the files in steps. Within a type, files keep
 // name order, so "MimicEncounter" comes before "MimicEncounterED".
 //
-// With OrderData, or with Count, it reads every line once (see analyze):
-// it counts the lines of each file and finds the duplicated ids, and
-// with OrderData it reads the references, from which the order of types
-// and the waves and cycles within steps come. Otherwise it orders the
-// types by the static table without reading the data, and p.Analysis is
-// nil.
+// It reads every line once (see analyze): it counts the lines of each
+// file and finds the duplicated ids, and with OrderData it reads the
+// references, from which the order of types and the waves and cycles
+// within steps come; with OrderStatic the types follow the static table.
 func Build(ctx context.Context, files []source.File, opts Options) (*Plan, error) {
 	p, byType, err := typeFiles(ctx, files, opts)
 	if err != nil {
 		return nil, err
-	}
-	if opts.Order != OrderData && !opts.Count {
-		p.Steps = fileSteps(Order(types(byType)), byType)
-		return p, nil
 	}
 	if err := analyze(ctx, p, byType, opts); err != nil {
 		return nil, err

@@ -108,7 +108,6 @@ func TestBuild(t *testing.T) {
 	}{
 		{
 			name: "counted",
-			opts: Options{Count: true},
 			want: []stepView{
 				{Types: []string{"Organization"}, Files: []fileView{{"Organization.000.ndjson.gz", "Organization", 1}}},
 				{Types: []string{"Practitioner"}, Files: []fileView{{"Practitioner.ndjson", "Practitioner", 2}}},
@@ -123,24 +122,6 @@ func TestBuild(t *testing.T) {
 				{Types: []string{"Observation"}, Files: []fileView{{"export.ndjson", "Observation", 2}}},
 			},
 			wantLines:   15,
-			wantSkipped: []string{"empty.ndjson", "notes.ndjson", "other.ndjson"},
-		},
-		{
-			name: "not counted",
-			want: []stepView{
-				{Types: []string{"Organization"}, Files: []fileView{{"Organization.000.ndjson.gz", "Organization", -1}}},
-				{Types: []string{"Practitioner"}, Files: []fileView{{"Practitioner.ndjson", "Practitioner", -1}}},
-				{Types: []string{"Patient"}, Files: []fileView{{"Patient.ndjson", "Patient", -1}}},
-				{Types: []string{"Encounter"}, Files: []fileView{
-					{"MimicEncounter.ndjson", "Encounter", -1},
-					{"MimicEncounterED.ndjson", "Encounter", -1},
-					{"sub/MimicEncounterICU.ndjson.gz", "Encounter", -1},
-				}},
-				{Types: []string{"Condition"}, Files: []fileView{{"data.ndjson", "Condition", -1}}},
-				// Observation -> Procedure -> Condition
-				{Types: []string{"Observation"}, Files: []fileView{{"export.ndjson", "Observation", -1}}},
-			},
-			wantLines:   -1,
 			wantSkipped: []string{"empty.ndjson", "notes.ndjson", "other.ndjson"},
 		},
 	}
@@ -178,7 +159,7 @@ func TestBuildLongLineCounted(t *testing.T) {
 	files := listDir(t, map[string]string{
 		"Binary.ndjson": res("Binary", "b1") + `{"resourceType":"Binary","id":"b2","data":"` + strings.Repeat("A", 200) + `"}` + "\n" + res("Binary", "b3"),
 	})
-	p, err := Build(context.Background(), files, Options{Count: true, MaxLine: 100})
+	p, err := Build(context.Background(), files, Options{MaxLine: 100})
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
@@ -216,7 +197,7 @@ func TestBuildBrokenGzip(t *testing.T) {
 func TestBuildKeepsListErrors(t *testing.T) {
 	broken := errors.New("permission denied")
 	files := []source.File{{Name: "Patient.ndjson", Err: broken}}
-	p, err := Build(context.Background(), files, Options{Count: true})
+	p, err := Build(context.Background(), files, Options{})
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
@@ -229,7 +210,7 @@ func TestBuildCanceled(t *testing.T) {
 	files := listDir(t, testInput)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Build(ctx, files, Options{Count: true}); !errors.Is(err, context.Canceled) {
+	if _, err := Build(ctx, files, Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want %v", err, context.Canceled)
 	}
 }

@@ -229,3 +229,18 @@ func Identity(p *plan.Plan, order string, batchSize int, server string, limits .
 	w.Flush()
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
+
+// CheckpointPath is the checkpoint of loading p with opts to server, in
+// dir: its name changes with whatever changes the batches (Identity), so
+// that only the same load resumes it. With fresh, an existing one is
+// removed first. resuming reports that one is there to resume.
+func CheckpointPath(dir string, p *plan.Plan, order, server string, opts Options, fresh bool) (path string, resuming bool, err error) {
+	path = filepath.Join(dir, Identity(p, order, opts.BatchSize, server, opts.BatchBytes, opts.BatchRefs)+".ckpt")
+	if fresh {
+		if err := removeIfExists(path); err != nil {
+			return "", false, fmt.Errorf("remove checkpoint: %w", err)
+		}
+	}
+	_, err = os.Stat(path)
+	return path, err == nil, nil
+}

@@ -57,6 +57,10 @@ type Options struct {
 
 	// Observer watches the upload (its time series); nil: none.
 	Observer Observer
+
+	// TransactionFirst is how the senders were set up to send batches
+	// (HAPI's X-Transaction-Semantics), for the summary.
+	TransactionFirst TxFirst
 }
 
 // ErrServerGone stops an upload whose batches keep failing whole.
@@ -137,7 +141,7 @@ type run struct {
 // batches it confirmed and drops the others, whose batches it sends again.
 func (u *Uploader) Run(ctx context.Context, p *plan.Plan) (*Summary, error) {
 	start := u.now()
-	r := &run{sum: &Summary{Files: p.Files()}, plan: p}
+	r := &run{sum: &Summary{Files: p.Files(), TransactionFirst: u.opts.TransactionFirst}, plan: p}
 	if a := p.Analysis; a != nil && a.Duplicates.IDs > 0 {
 		r.sum.Duplicates = &a.Duplicates
 	}
@@ -156,6 +160,9 @@ func (u *Uploader) Run(ctx context.Context, p *plan.Plan) (*Summary, error) {
 		if runErr = u.runStep(ctx, r, i+1, st); runErr != nil {
 			break
 		}
+	}
+	for _, f := range p.Skipped {
+		r.sum.FileProblems = append(r.sum.FileProblems, FileProblem{File: f.Name, Err: f.Err.Error()})
 	}
 	finished := runErr == nil && ctx.Err() == nil
 	path, ferr := j.close(finished)

@@ -42,7 +42,7 @@ func BenchmarkPipeline(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				p, err := plan.Build(ctx, files, plan.Options{Count: true, Order: order})
+				p, err := plan.Build(ctx, files, plan.Options{Order: order})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -114,7 +114,7 @@ func buildPlanOrder(t *testing.T, dir, order string) *plan.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.Build(context.Background(), files, plan.Options{Count: true, Order: order})
+	p, err := plan.Build(context.Background(), files, plan.Options{Order: order})
 	if err != nil {
 		t.Fatal(err)
 	}
