@@ -168,12 +168,38 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 		return err
 	}
 	defer in.Close()
-	files = in.Files
-	// The plan reads the input as upload does: its analysis holds the
-	// duplicate rule, so verify compares exactly the lines upload writes.
-	p, err := plan.Build(ctx, files, plan.Options{Order: plan.OrderData, BaseURL: client.BaseURL(), TempDir: o.workDir})
+	p, inputs, err := verifyPlan(ctx, o, client, src, in.Files, out)
 	if err != nil {
 		return err
+	}
+	rep, err := compare(ctx, o, client, p, inputs, env)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		if err := writeVerifyJSON(env.Stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		printVerify(out, rep)
+		fmt.Fprintln(env.Stdout, verifyVerdict(rep))
+	}
+	if err := writeVerifyHTML(o, client, src, rep); err != nil {
+		return err
+	}
+	if !rep.Complete() {
+		return errFailures
+	}
+	return nil
+}
+
+// verifyPlan plans the input as upload does, so that its analysis holds
+// the duplicate rule and verify compares exactly the lines upload writes;
+// it returns the plan and its files in order.
+func verifyPlan(ctx context.Context, o verifyOptions, client *fhir.Client, src source.Source, files []source.File, out io.Writer) (*plan.Plan, []source.File, error) {
+	p, err := plan.Build(ctx, files, plan.Options{Order: plan.OrderData, BaseURL: client.BaseURL(), TempDir: o.workDir})
+	if err != nil {
+		return nil, nil, err
 	}
 	var inputs []source.File
 	for _, st := range p.Steps {
@@ -182,17 +208,22 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 		}
 	}
 	if len(inputs) == 0 && len(p.Skipped) == 0 {
-		return fmt.Errorf("no NDJSON files in %s (looked for *.ndjson and *.ndjson.gz, and for FHIR JSON in *.json and *.json.gz)", src)
+		return nil, nil, fmt.Errorf("no NDJSON files in %s (looked for *.ndjson and *.ndjson.gz, and for FHIR JSON in *.json and *.json.gz)", src)
 	}
 	fmt.Fprintf(out, "Found %s (%s)", progress.Plural(len(inputs), "NDJSON file", "NDJSON files"), progress.Plural(p.Lines(), "line", "lines"))
-	if a := p.Analysis; a != nil && a.Duplicates.IDs > 0 {
+	if a := p.Analysis; a.Duplicates.IDs > 0 {
 		fmt.Fprintf(out, "; repeated ids: %s (%s with differing content), only the last line of each is compared, as upload writes only it",
 			progress.Thousands(a.Duplicates.IDs), progress.Thousands(a.Duplicates.Differing))
 	}
 	fmt.Fprint(out, "\n\nComparing...\n")
+	return p, inputs, nil
+}
 
+// compare compares the planned input with the server (package verify),
+// showing its progress; the files the plan skipped are its problems.
+func compare(ctx context.Context, o verifyOptions, client *fhir.Client, p *plan.Plan, inputs []source.File, env Env) (*verify.Report, error) {
 	toCompare := p.Lines()
-	if p.Analysis != nil && toCompare > 0 {
+	if toCompare > 0 {
 		toCompare -= p.Analysis.Duplicates.Superseded
 	}
 	status := newVerifyStatus(env, toCompare, !o.json && !o.quiet && env.IsTerminal(env.Stdout))
@@ -210,28 +241,12 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	})
 	status.close()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, f := range p.Skipped {
 		rep.FileProblems = append(rep.FileProblems, verify.Example{File: f.Name, Error: f.Err.Error()})
 	}
-	if o.json {
-		if err := writeVerifyJSON(env.Stdout, rep); err != nil {
-			return err
-		}
-	} else {
-		printVerify(out, rep)
-	}
-	if !o.json {
-		fmt.Fprintln(env.Stdout, verifyVerdict(rep))
-	}
-	if err := writeVerifyHTML(o, client, src, rep); err != nil {
-		return err
-	}
-	if !rep.Complete() {
-		return errFailures
-	}
-	return nil
+	return rep, nil
 }
 
 func writeVerifyJSON(w io.Writer, rep *verify.Report) error {
