@@ -7,17 +7,16 @@ import (
 	"os"
 	"sort"
 
-	"golang.org/x/sync/errgroup"
-)
 
-// DefaultConcurrency is how many objects Download fetches at once unless
-// told otherwise.
-const DefaultConcurrency = 4
+	"golang.org/x/sync/errgroup"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
+)
 
 // DownloadOptions tune Download.
 type DownloadOptions struct {
 	// Concurrency is how many objects are fetched at once; 0 or less
-	// means DefaultConcurrency.
+	// means defaults.DownloadConcurrency.
 	Concurrency int
 	// Progress, when set, is told what happens. Download calls it from
 	// its own goroutine, one event at a time, so it needs no locking; it
@@ -167,7 +166,7 @@ func download(ctx context.Context, dir string, objs []Object, get getFunc, name 
 
 	n := opts.Concurrency
 	if n <= 0 {
-		n = DefaultConcurrency
+		n = defaults.DownloadConcurrency
 	}
 	events := make(chan DownloadEvent, n)
 	d := &downloader{root: root, dir: dir, get: get, name: name, events: events}

@@ -23,12 +23,8 @@ var settingNames = []string{
 	"AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE",
 }
 
-// Defaults of the settings.
-const (
-	defaultBaseURL  = "http://localhost:8080/fhir"
-	defaultTmpDir   = "/tmp/fhir-upload"
-	defaultEndpoint = "localhost:9000"
-)
+// defaultEndpoint is MinIO's address when MINIO_ENDPOINT is not set.
+const defaultEndpoint = "localhost:9000"
 
 // settings are the values of .env overlaid by the environment.
 type settings map[string]string

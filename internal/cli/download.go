@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 
+
 	"github.com/dustin/go-humanize"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/bucket"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
 )
 
@@ -46,7 +48,7 @@ func (o *downloadOptions) flags() *flag.FlagSet {
 		fs.StringVar(&o.output, n, "", "")
 	}
 	for _, n := range []string{"concurrency", "c"} {
-		fs.IntVar(&o.concurrency, n, bucket.DefaultConcurrency, "")
+		fs.IntVar(&o.concurrency, n, defaults.DownloadConcurrency, "")
 	}
 	fs.StringVar(&o.envFile, "env-file", "", "")
 	for _, n := range []string{"quiet", "q"} {
@@ -68,7 +70,7 @@ func runDownloadCmd(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		o.output = s.str("TMP_DIR", defaultTmpDir)
+		o.output = s.str("TMP_DIR", defaults.TmpDir)
 	}
 	c, err := openBucket(ctx, o.envFile, o.bucket, o.prefix, env)
 	if err != nil {

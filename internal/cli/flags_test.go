@@ -4,9 +4,12 @@ import (
 	"flag"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 )
 
 // helpFlag is a flag as a command's help lists it: "  -i, --input PATH  text".
@@ -33,14 +36,20 @@ func TestHelpMatchesFlags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			inHelp := map[string]string{} // name -> the rest of its help line
+			inHelp := map[string]string{} // name -> the rest of its help, continuation lines too
+			last := ""
 			for _, line := range strings.Split(tc.usage, "\n") {
 				m := helpFlag.FindStringSubmatch(line)
 				if m == nil {
+					if last != "" && strings.HasPrefix(line, "                ") {
+						inHelp[last] += " " + strings.TrimSpace(line)
+					} else {
+						last = ""
+					}
 					continue
 				}
 				short, long, rest := m[1], m[2], m[3]
-				inHelp[long] = rest
+				inHelp[long], last = rest, long
 				if short == "" {
 					continue
 				}
@@ -65,7 +74,7 @@ func TestHelpMatchesFlags(t *testing.T) {
 					continue
 				}
 				if len(name) > 1 { // a short form shares the line
-					checkDefault(t, f, rest)
+					checkDefault(t, tc.name, f, rest)
 				}
 			}
 			if _, ok := inHelp["help"]; !ok {
@@ -107,21 +116,38 @@ func checkAlias(t *testing.T, fs *flag.FlagSet, short, long string) {
 	}
 }
 
-// checkDefault compares a "(default X)" on the flag's help line with the
-// flag's default.
-func checkDefault(t *testing.T, f *flag.Flag, helpLine string) {
+// checkDefault compares the default a flag's help states ("(default X)"
+// or "[VAR, default X]") with the table of defaults (package defaults),
+// or else with the flag's own; a default in the table must be stated, and
+// the flag must start from it.
+func checkDefault(t *testing.T, cmd string, f *flag.Flag, help string) {
 	t.Helper()
-	m := regexp.MustCompile(`\(default ([^)]+)\)`).FindStringSubmatch(helpLine)
+	table, inTable := defaults.Lookup(cmd, f.Name)
+	if inTable && f.DefValue != "" && f.DefValue != strconv.Itoa(unset) && !sameValue(table, f.DefValue) {
+		t.Errorf("%s %s starts from %q, the table of defaults says %q", cmd, dashed(f.Name), f.DefValue, table)
+	}
+	m := regexp.MustCompile(`default (.+?)(?:[)\]]|: )`).FindStringSubmatch(help)
 	if m == nil {
+		if inTable {
+			t.Errorf("the help of %s %s does not state its default, %s", cmd, dashed(f.Name), table)
+		}
 		return
 	}
 	want, got := m[1], f.DefValue
-	if d, err := time.ParseDuration(want); err == nil {
-		if g, err := time.ParseDuration(got); err == nil && g == d {
-			return
+	if inTable {
+		got = table
+	}
+	if !sameValue(want, got) {
+		t.Errorf("the help says %s %s defaults to %s, the code to %q", cmd, dashed(f.Name), want, got)
+	}
+}
+
+// sameValue compares two defaults as text, durations by their value.
+func sameValue(a, b string) bool {
+	if da, err := time.ParseDuration(a); err == nil {
+		if db, err := time.ParseDuration(b); err == nil {
+			return da == db
 		}
 	}
-	if got != want {
-		t.Errorf("the help says %s defaults to %s, the flag to %q", dashed(f.Name), want, got)
-	}
+	return a == b
 }

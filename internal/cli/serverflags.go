@@ -3,6 +3,8 @@ package cli
 import (
 	"flag"
 	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 )
 
 // flagBinder is the part of *flag.FlagSet that the commands bind their
@@ -37,8 +39,8 @@ func (c *serverFlags) bind(fs flagBinder) {
 		fs.StringVar(&c.input, n, "", "")
 	}
 	fs.StringVar(&c.fhirURL, "fhir-url", "", "")
-	fs.IntVar(&c.retries, "retries", 6, "")
-	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "")
+	fs.IntVar(&c.retries, "retries", defaults.Retries, "")
+	fs.DurationVar(&c.timeout, "timeout", defaults.Timeout, "")
 	fs.StringVar(&c.caCert, "ca-cert", "", "")
 	fs.BoolVar(&c.insecure, "insecure-skip-verify", false, "")
 	fs.BoolVar(&c.json, "json", false, "")

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 )
 
 // sizeUnits are the suffixes parseSize accepts, longest first.
@@ -38,14 +38,14 @@ func parseSize(s string) (int, bool) {
 // and the longest wait.
 func (o *uploadOptions) resolveLimits(s settings) error {
 	if o.batchBytes == "" {
-		o.batchBytes = s.str("BATCH_BYTES", strconv.Itoa(transfer.DefaultBatchBytes))
+		o.batchBytes = s.str("BATCH_BYTES", strconv.Itoa(defaults.BatchBytes))
 	}
 	if n, ok := parseSize(o.batchBytes); !ok || n < 1<<10 || n > 1<<30 {
 		return usageErrorf("batch bytes %q: use 1KiB to 1GiB, e.g. 1MiB (--batch-bytes or BATCH_BYTES)", o.batchBytes)
 	}
 	if o.batchRefs == unset {
 		var err error
-		if o.batchRefs, err = s.integer("BATCH_REFS", transfer.DefaultBatchRefs); err != nil {
+		if o.batchRefs, err = s.integer("BATCH_REFS", defaults.BatchRefs); err != nil {
 			return err
 		}
 	}

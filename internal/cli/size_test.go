@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 )
 
 func TestParseSize(t *testing.T) {
@@ -92,9 +92,9 @@ func TestUploadDefaultsAreTheTransferDefaults(t *testing.T) {
 		got, want int
 		help      string
 	}{
-		{"batch size", cfg.batchSize, transfer.DefaultBatchSize, fmt.Sprintf("[BATCH_SIZE, default %d]", transfer.DefaultBatchSize)},
-		{"batch bytes", cfg.bytes, transfer.DefaultBatchBytes, fmt.Sprintf("[BATCH_BYTES, default %dMiB]", transfer.DefaultBatchBytes>>20)},
-		{"batch refs", cfg.batchRefs, transfer.DefaultBatchRefs, fmt.Sprintf("[BATCH_REFS, default %d]", transfer.DefaultBatchRefs)},
+		{"batch size", cfg.batchSize, defaults.BatchSize, fmt.Sprintf("[BATCH_SIZE, default %d]", defaults.BatchSize)},
+		{"batch bytes", cfg.bytes, defaults.BatchBytes, fmt.Sprintf("[BATCH_BYTES, default %dMiB]", defaults.BatchBytes>>20)},
+		{"batch refs", cfg.batchRefs, defaults.BatchRefs, fmt.Sprintf("[BATCH_REFS, default %d]", defaults.BatchRefs)},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {

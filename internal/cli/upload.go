@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cluster"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
@@ -129,11 +130,11 @@ func (o *uploadOptions) bind(fs flagBinder) {
 	}
 	fs.StringVar(&o.batchBytes, "batch-bytes", "", "")
 	fs.IntVar(&o.batchRefs, "batch-refs", unset, "")
-	fs.DurationVar(&o.timeoutMax, "timeout-max", transfer.DefaultTimeoutMax, "")
+	fs.DurationVar(&o.timeoutMax, "timeout-max", defaults.TimeoutMax, "")
 	for _, n := range []string{"concurrency", "c"} {
 		fs.IntVar(&o.concurrency, n, unset, "")
 	}
-	fs.StringVar(&o.failureLog, "failure-log", "upload_failures.log", "")
+	fs.StringVar(&o.failureLog, "failure-log", defaults.FailureLog, "")
 	fs.BoolVar(&o.gzip, "gzip", false, "")
 	fs.Var(&o.txSemantics, "tx-semantics", "")
 	fs.IntVar(&o.maxConcurrency, "max-concurrency", unset, "")
@@ -178,10 +179,10 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 		return nil, err
 	}
 	if o.input == "" {
-		o.input = s.str("TMP_DIR", defaultTmpDir)
+		o.input = s.str("TMP_DIR", defaults.TmpDir)
 	}
 	if o.batchSize == unset {
-		if o.batchSize, err = s.integer("BATCH_SIZE", transfer.DefaultBatchSize); err != nil {
+		if o.batchSize, err = s.integer("BATCH_SIZE", defaults.BatchSize); err != nil {
 			return nil, err
 		}
 	}
@@ -211,16 +212,16 @@ func (o uploadOptions) resolve(env Env) (*uploadConfig, error) {
 		return nil, usageErrorf("--retries must be at least 1")
 	}
 	if o.fhirURL == "" {
-		o.fhirURL = s.str("FHIR_BASE_URL", defaultBaseURL)
+		o.fhirURL = s.str("FHIR_BASE_URL", defaults.BaseURL)
 	}
 	urls, err := splitNodes(o.fhirURL)
 	if err != nil {
 		return nil, err
 	}
 	if o.adaptive && !maxSet {
-		// HAPI's pool bounds each node (see defaultMaxConcurrency); the
+		// HAPI's pool bounds each node (see defaults.MaxConcurrency); the
 		// nodes have a pool each.
-		o.maxConcurrency = min(64, defaultMaxConcurrency*len(urls))
+		o.maxConcurrency = min(64, defaults.MaxConcurrency*len(urls))
 		o.concurrency = o.maxConcurrency
 	}
 	creds, err := resolveServerCreds(s, o.serverFlags, urls[0])

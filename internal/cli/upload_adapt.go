@@ -5,18 +5,10 @@ import (
 	"io"
 	"strings"
 
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
 )
-
-// defaultMaxConcurrency bounds the adaptive concurrency. HAPI works each
-// Bundle on one request thread with one database connection, and its
-// connection pool is 10 by default (Spring Boot's Hikari default, which
-// the HAPI starter keeps): more Bundles in flight than connections only
-// queue, or fail with "connection pool exhausted". 8 stays below that and
-// leaves two connections for other users; the limit finds the point below
-// it where latency starts to rise.
-const defaultMaxConcurrency = 8
 
 // Transaction-first modes.
 const (
@@ -70,7 +62,7 @@ func (o *uploadOptions) resolveAdaptive(s settings) error {
 	}
 	var err error
 	if o.maxConcurrency == unset {
-		if o.maxConcurrency, err = s.integer("MAX_CONCURRENCY", defaultMaxConcurrency); err != nil {
+		if o.maxConcurrency, err = s.integer("MAX_CONCURRENCY", defaults.MaxConcurrency); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/cluster"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
@@ -30,7 +31,7 @@ type htmlReportFlags struct {
 func (o *htmlReportFlags) bind(fs flagBinder) {
 	fs.StringVar(&o.reportHTML, "report-html", "", "")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "")
-	fs.DurationVar(&o.seriesInterval, "series-interval", time.Duration(series.DefaultInterval*float64(time.Second)), "")
+	fs.DurationVar(&o.seriesInterval, "series-interval", defaults.SeriesInterval, "")
 }
 
 // check reports a usage error in the flags.

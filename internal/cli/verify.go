@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
@@ -67,12 +68,12 @@ type verifyOptions struct {
 func (o *verifyOptions) bind(fs flagBinder) {
 	o.serverFlags.bind(fs)
 	for _, n := range []string{"batch-size", "s"} {
-		fs.IntVar(&o.batchSize, n, 50, "")
+		fs.IntVar(&o.batchSize, n, defaults.VerifyBatchSize, "")
 	}
 	for _, n := range []string{"concurrency", "c"} {
-		fs.IntVar(&o.concurrency, n, 4, "")
+		fs.IntVar(&o.concurrency, n, defaults.VerifyConcurrency, "")
 	}
-	fs.IntVar(&o.examples, "examples", 20, "")
+	fs.IntVar(&o.examples, "examples", defaults.Examples, "")
 	o.verifyHTMLFlags.bind(fs)
 }
 
@@ -98,7 +99,7 @@ func (o *verifyOptions) resolve(env Env) (*fhir.Client, source.Source, error) {
 		return nil, nil, err
 	}
 	if o.input == "" {
-		o.input = s.str("TMP_DIR", defaultTmpDir)
+		o.input = s.str("TMP_DIR", defaults.TmpDir)
 	}
 	switch {
 	case o.batchSize < 1 || o.batchSize > 1000:
@@ -111,7 +112,7 @@ func (o *verifyOptions) resolve(env Env) (*fhir.Client, source.Source, error) {
 		return nil, nil, usageErrorf("--examples must be at least 1")
 	}
 	if o.fhirURL == "" {
-		o.fhirURL = s.str("FHIR_BASE_URL", defaultBaseURL)
+		o.fhirURL = s.str("FHIR_BASE_URL", defaults.BaseURL)
 	}
 	if o.workDir, err = workDir(o.workDir, s); err != nil {
 		return nil, nil, err

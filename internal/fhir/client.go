@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 )
 
 // Auth adds credentials to a request.
@@ -82,7 +84,7 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		timeout := cfg.Timeout
 		if timeout <= 0 {
-			timeout = 5 * time.Minute
+			timeout = defaults.Timeout
 		}
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 64

@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 )
 
 // Policy says how often and how long to retry. The zero value is usable.
@@ -50,7 +52,7 @@ func Temporary(err error) bool {
 func (p Policy) Do(ctx context.Context, op func(ctx context.Context) error, notify func(attempt int, err error, wait time.Duration)) error {
 	attempts := p.Attempts
 	if attempts <= 0 {
-		attempts = 6
+		attempts = defaults.Retries
 	}
 	var err error
 	for attempt := 1; ; attempt++ {

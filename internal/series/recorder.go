@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 )
 
 // Sources are what the recorder reads at each point's end, besides the
@@ -48,7 +50,7 @@ type Recorder struct {
 type Options struct {
 	Job   string   // the job's name (a resumed load has the same)
 	Nodes []string // the nodes' URLs, when several
-	// Interval is the first length of a point; default DefaultInterval.
+	// Interval is the first length of a point; default defaults.SeriesInterval.
 	Interval time.Duration
 	// Resume continues the series at Path when it is of the same job.
 	Resume  bool
@@ -66,7 +68,7 @@ func New(o Options) *Recorder {
 		o.Now = time.Now
 	}
 	if o.Interval <= 0 {
-		o.Interval = time.Duration(DefaultInterval * float64(time.Second))
+		o.Interval = defaults.SeriesInterval
 	}
 	if o.MaxPoints <= 0 {
 		o.MaxPoints = MaxPoints

@@ -12,9 +12,6 @@ import (
 	"slices"
 )
 
-// DefaultInterval is the length of a point when the load starts.
-const DefaultInterval = 5.0 // seconds
-
 // MaxPoints bounds a series: beyond it, neighbouring points are merged
 // and the interval doubles.
 const MaxPoints = 720

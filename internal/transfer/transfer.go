@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/auth"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/limit"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
@@ -25,16 +26,16 @@ type Sender interface {
 
 // Options tune an upload. Zero values take the defaults.
 type Options struct {
-	BatchSize   int // resources per Bundle; default DefaultBatchSize
-	BatchBytes  int // body bytes per Bundle; default DefaultBatchBytes
-	BatchRefs   int // references per Bundle; default DefaultBatchRefs
+	BatchSize   int // resources per Bundle; default defaults.BatchSize
+	BatchBytes  int // body bytes per Bundle; default defaults.BatchBytes
+	BatchRefs   int // references per Bundle; default defaults.BatchRefs
 	Concurrency int // Bundles in flight; default 2
 	MaxLine     int // longest line accepted, in bytes; default ndjson.DefaultMaxLine
 	Retry       retry.Policy
 
 	// Timeout is the shortest wait for the answer to a Bundle, TimeoutMax
 	// the longest; in between, the wait grows with the Bundle's size.
-	// Defaults DefaultTimeout and DefaultTimeoutMax.
+	// Defaults defaults.Timeout and defaults.TimeoutMax.
 	Timeout, TimeoutMax time.Duration
 	// MaxFailedBatches stops the upload after this many batches in a row
 	// failed whole (the server is gone); default 5.
@@ -84,23 +85,23 @@ type Uploader struct {
 // New returns an Uploader with opts' defaults filled in.
 func New(s Sender, opts Options) *Uploader {
 	if opts.BatchSize <= 0 {
-		opts.BatchSize = DefaultBatchSize
+		opts.BatchSize = defaults.BatchSize
 	}
 	if opts.BatchBytes <= 0 {
-		opts.BatchBytes = DefaultBatchBytes
+		opts.BatchBytes = defaults.BatchBytes
 	}
 	if opts.BatchRefs <= 0 {
-		opts.BatchRefs = DefaultBatchRefs
+		opts.BatchRefs = defaults.BatchRefs
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
+		opts.Timeout = defaults.Timeout
 	}
 	if opts.TimeoutMax <= 0 {
-		opts.TimeoutMax = max(DefaultTimeoutMax, opts.Timeout)
+		opts.TimeoutMax = max(defaults.TimeoutMax, opts.Timeout)
 	}
 	opts.TimeoutMax = max(opts.TimeoutMax, opts.Timeout)
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 2
+		opts.Concurrency = defaults.Concurrency
 	}
 	if opts.MaxFailedBatches <= 0 {
 		opts.MaxFailedBatches = 5

@@ -9,8 +9,10 @@ import (
 	"sort"
 	"time"
 
+
 	"golang.org/x/sync/errgroup"
 
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/ndjson"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/pipeline"
@@ -31,12 +33,11 @@ type Searcher interface {
 
 // Options tune Run. The zero value is usable but for Written.
 type Options struct {
-	// BatchSize is the number of ids per search (default 50, HAPI's
-	// largest page by default); MaxBatchBytes bounds the input bytes a
+	// BatchSize is the number of ids per search (default defaults.VerifyBatchSize); MaxBatchBytes bounds the input bytes a
 	// search holds (default 16 MiB), so long lines make smaller searches.
 	BatchSize     int
 	MaxBatchBytes int
-	// Concurrency is the number of searches in flight (default 4).
+	// Concurrency is the number of searches in flight (default defaults.VerifyConcurrency).
 	Concurrency int
 	// Written is the duplicate rule: it says whether the line at file:line
 	// (1-based) is the one an upload writes for typ/id. Lines it refuses
@@ -141,16 +142,16 @@ func Run(ctx context.Context, s Searcher, files []source.File, opts Options) (*R
 
 func withDefaults(o Options) Options {
 	if o.BatchSize <= 0 {
-		o.BatchSize = 50
+		o.BatchSize = defaults.VerifyBatchSize
 	}
 	if o.MaxBatchBytes <= 0 {
 		o.MaxBatchBytes = 16 << 20
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 4
+		o.Concurrency = defaults.VerifyConcurrency
 	}
 	if o.MaxExamples <= 0 {
-		o.MaxExamples = 20
+		o.MaxExamples = defaults.Examples
 	}
 	return o
 }
