@@ -7,7 +7,6 @@ import (
 	"os"
 	"sort"
 
-
 	"golang.org/x/sync/errgroup"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-
 	"github.com/dustin/go-humanize"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/bucket"

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"time"
 
-
 	"golang.org/x/sync/errgroup"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
