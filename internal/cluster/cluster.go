@@ -110,9 +110,6 @@ func New(nodes []Node) *Cluster {
 	return c
 }
 
-// Len is the number of nodes.
-func (c *Cluster) Len() int { return len(c.nodes) }
-
 // BaseURL names the first node, for the plan's absolute references.
 func (c *Cluster) BaseURL() string { return c.nodes[0].name }
 

@@ -143,7 +143,7 @@ func kind(c byte) string {
 }
 
 // scanner walks the top level of a line: inspectSlow uses it on JSON that
-// walkJSON has checked, Peek and PeekRaw on lines nobody checked. It does
+// walkJSON has checked, PeekRaw on lines nobody checked. It does
 // not report syntax errors, and stays in bounds on any input.
 type scanner struct {
 	b []byte
@@ -178,21 +178,12 @@ func (s *scanner) str() string { return unescape(s.rawStr()) }
 // skip moves past one value of any kind.
 func (s *scanner) skip() { s.i, _ = jsonscan.SkipValue(s.b, s.i) }
 
-// Peek returns the top-level resourceType and id of a line without
-// checking that it is valid JSON, stopping as soon as it has both. It is
-// for passes that only need to know what a line is (planning): the
-// sending pass uses Inspect. ok is false when it finds not both.
-func Peek(data []byte) (m Meta, ok bool) {
-	typ, id, ok := PeekRaw(data)
-	if !ok {
-		return Meta{}, false
-	}
-	return Meta{Type: unescape(typ), ID: unescape(id)}, true
-}
-
-// PeekRaw is Peek without allocating: it returns the two values as they
-// stand in data, between their quotes (still escaped, which a FHIR type
-// or id never is).
+// PeekRaw returns the top-level resourceType and id of a line without
+// checking that it is valid JSON, stopping as soon as it has both, and
+// without allocating: the two values as they stand in data, between their
+// quotes (still escaped, which a FHIR type or id never is). It is for
+// passes that only need to know what a line is (planning): the sending
+// pass uses Inspect. ok is false when it finds not both.
 func PeekRaw(data []byte) (typ, id []byte, ok bool) {
 	s := scanner{b: data}
 	s.space()

@@ -185,7 +185,7 @@ func FuzzInspect(f *testing.F) {
 	})
 }
 
-// FuzzPeek: Peek never panics; on a valid JSON line in which neither
+// FuzzPeek: PeekRaw never panics; on a valid JSON line in which neither
 // resourceType nor id repeats at the top level it agrees with
 // refPeek (a token walk of encoding/json): ok exactly when both are
 // non-empty strings, and then their values; and on any line it agrees
@@ -199,17 +199,17 @@ func FuzzPeek(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Patient","id":7}`))
 	f.Add([]byte(` [{"resourceType":"Patient","id":"a"}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, ok := Peek(data)
+		m, ok := peek(data)
 		if want, wantOK, judged := refPeek(data); judged && (ok != wantOK || m != want) {
-			t.Fatalf("Peek(%q) = %+v, %v; the reference says %+v, %v", data, m, ok, want, wantOK)
+			t.Fatalf("peek(%q) = %+v, %v; the reference says %+v, %v", data, m, ok, want, wantOK)
 		}
 		if !ok {
 			return
 		}
-		// On a valid line, Peek agrees with Inspect (unless a key repeats).
+		// On a valid line, PeekRaw agrees with Inspect (unless a key repeats).
 		if im, err := Inspect(data); err == nil && bytes.Count(data, []byte(`"id"`)) == 1 && bytes.Count(data, []byte(`"resourceType"`)) == 1 {
 			if im != m {
-				t.Errorf("Peek %+v, Inspect %+v", m, im)
+				t.Errorf("PeekRaw %+v, Inspect %+v", m, im)
 			}
 		}
 	})
@@ -275,9 +275,19 @@ func TestPeek(t *testing.T) {
 		{``, Meta{}, false},
 	}
 	for _, tc := range tests {
-		m, ok := Peek([]byte(tc.in))
+		m, ok := peek([]byte(tc.in))
 		if m != tc.want || ok != tc.ok {
-			t.Errorf("Peek(%s): got %+v %v, want %+v %v", tc.in, m, ok, tc.want, tc.ok)
+			t.Errorf("peek(%s): got %+v %v, want %+v %v", tc.in, m, ok, tc.want, tc.ok)
 		}
 	}
+}
+
+// peek is PeekRaw with its values unescaped, as a caller that needs them
+// as strings reads them.
+func peek(data []byte) (Meta, bool) {
+	typ, id, ok := PeekRaw(data)
+	if !ok {
+		return Meta{}, false
+	}
+	return Meta{Type: unescape(typ), ID: unescape(id)}, true
 }

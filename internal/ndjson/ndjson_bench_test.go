@@ -92,7 +92,7 @@ func BenchmarkPeek(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				if _, ok := Peek(lines[i]); !ok {
+				if _, ok := peek(lines[i]); !ok {
 					b.Fatal("no resourceType and id")
 				}
 				i = (i + 1) % len(lines)

@@ -6,14 +6,6 @@ import (
 	"github.com/minio-to-fhir/minio-to-fhir/internal/jsonscan"
 )
 
-// validJSON reports whether b is one JSON value, as json.Valid does, at
-// several times its speed: it walks the text once with a small stack and
-// a table for the bytes of strings, which make up most of FHIR JSON.
-func validJSON(b []byte) bool {
-	var t topFields
-	return walkJSON(b, &t)
-}
-
 // topFields is what walkJSON notes of the members of a top-level object,
 // so that Inspect needs no second pass: the raw values (between their
 // quotes) of the last "resourceType" and "id" members. plain is false
@@ -61,7 +53,8 @@ func (t *topFields) member(b []byte, i, depth int) int {
 	return v
 }
 
-// walkJSON is validJSON, noting the top-level members in t.
+// walkJSON reports whether b is one JSON value, as json.Valid does,
+// noting the top-level members in t.
 func walkJSON(b []byte, t *topFields) bool {
 	var buf [64]byte
 	stack := buf[:0] // '{' or '[' for each open container

@@ -30,3 +30,11 @@ func TestValidDeep(t *testing.T) {
 		}
 	}
 }
+
+// validJSON reports whether b is one JSON value, as json.Valid does, at
+// several times its speed: it walks the text once with a small stack and
+// a table for the bytes of strings, which make up most of FHIR JSON.
+func validJSON(b []byte) bool {
+	var t topFields
+	return walkJSON(b, &t)
+}
