@@ -40,7 +40,7 @@ type Config struct {
 	BaseURL string        // e.g. http://localhost:8080/fhir
 	Auth    Auth          // nil: no credentials
 	HTTP    *http.Client  // nil: a client with Timeout
-	Timeout time.Duration // per request; 0: 5 minutes
+	Timeout time.Duration // per request; 0: defaults.Timeout
 	// GzipRequests sends request bodies with Content-Encoding: gzip.
 	GzipRequests bool
 	// Header is added to every batch request. (The header that

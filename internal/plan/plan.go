@@ -18,8 +18,8 @@ type File struct {
 	// ResourceType is the type the file holds: the one its source knows,
 	// its name says, or its first line has.
 	ResourceType string
-	// Lines is the number of non-blank lines (resources to send); -1 when
-	// the file was not counted.
+	// Lines is the number of non-blank lines (resources to send), as the
+	// plan counted them; -1 until then.
 	Lines int
 	// First is the Type/id of the file's first resource, when the plan
 	// read the file ("" otherwise).
