@@ -61,9 +61,9 @@ func (bt *batcher) current() *batch {
 // buffer grows once to the size of a batch and is then reused.
 var builders = sync.Pool{New: func() any { return fhir.NewBuilder(fhir.Batch) }}
 
+// add adds a resource whose references (countRefs) e.refs holds.
 func (bt *batcher) add(e entry, raw []byte) {
 	b := bt.current()
-	e.refs = countRefs(raw)
 	b.bundle.Add(e.typ, e.id, raw)
 	b.entries = append(b.entries, e)
 	b.refs += e.refs
@@ -74,7 +74,8 @@ func (bt *batcher) add(e entry, raw []byte) {
 // than the limits goes in a batch of its own. It reports false once the
 // stage is stopping.
 func (bt *batcher) put(ctx context.Context, e entry, raw []byte) bool {
-	if !bt.room(1, countRefs(raw), len(raw)) && !bt.flush(ctx) {
+	e.refs = countRefs(raw)
+	if !bt.room(1, e.refs, len(raw)) && !bt.flush(ctx) {
 		return false
 	}
 	bt.add(e, raw)
@@ -233,8 +234,9 @@ func (u *Uploader) produceWave(ctx context.Context, step, k int, sp *spill, jr *
 		label: fmt.Sprintf("wave %d: reference cycles, in transactions", k+1), idBase: fmt.Sprintf("s%d/c%d", step, k)}
 	err = sp.eachCycle(k, func(members []spilled) error {
 		refs, size := 0, 0
-		for _, m := range members {
-			refs, size = refs+countRefs(m.raw), size+len(m.raw)
+		for i := range members {
+			members[i].e.refs = countRefs(members[i].raw)
+			refs, size = refs+members[i].e.refs, size+len(members[i].raw)
 		}
 		if !tx.room(len(members), refs, size) && !tx.flush(ctx) {
 			return context.Cause(ctx)
