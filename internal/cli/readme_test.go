@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minio-to-fhir/minio-to-fhir/internal/transfer"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/defaults"
 )
 
 // readmePath is the README, from this package's folder.
@@ -26,8 +26,8 @@ type settingRow struct {
 	line     int
 	flags    []string // names without dashes; empty for a variable alone
 	variable string
-	def      string // the first `value` of the default column; "" for prose
-	prose    string // the default column as written
+	def      []string // the `values` of the default column; none for prose
+	prose    string   // the default column as written
 	commands []string
 }
 
@@ -99,7 +99,9 @@ func readmeSettings(t *testing.T) []settingRow {
 			r.variable = m[1]
 		}
 		if strings.HasPrefix(r.prose, "`") {
-			r.def = code.FindStringSubmatch(r.prose)[1]
+			for _, m := range code.FindAllStringSubmatch(r.prose, -1) {
+				r.def = append(r.def, m[1])
+			}
 		}
 		for _, c := range strings.Split(cells[3], ",") {
 			r.commands = append(r.commands, strings.TrimSpace(c))
@@ -114,41 +116,34 @@ func readmeSettings(t *testing.T) []settingRow {
 
 // codeDefault is the default of a flag as the command applies it: the
 // flag's own default, or, for a flag defined without one (so that the
-// settings can fill it), the default the command falls back on. ok is
-// false when there is none to state (the value is found at run time).
+// settings can fill it), the one the table of defaults states. ok is false
+// when there is none (the value is found at run time, or there is none).
 func codeDefault(cmd string, f *flag.Flag) (string, bool) {
 	if f.DefValue != "" && f.DefValue != strconv.Itoa(unset) {
 		return f.DefValue, true
 	}
-	switch {
-	case f.Name == "input" || f.Name == "output":
-		return defaultTmpDir, true
-	case f.Name == "fhir-url":
-		return defaultBaseURL, true
-	case cmd == "upload" && f.Name == "batch-size":
-		return strconv.Itoa(transfer.DefaultBatchSize), true
-	case f.Name == "batch-bytes":
-		return strconv.Itoa(transfer.DefaultBatchBytes), true
-	case f.Name == "batch-refs":
-		return strconv.Itoa(transfer.DefaultBatchRefs), true
-	case f.Name == "max-concurrency":
-		return strconv.Itoa(defaultMaxConcurrency), true
-	case f.Name == "tx-semantics":
-		return txAuto, true
-	case f.Name == "checkpoint-dir":
-		d := defaultCheckpointDir(Env{Lookup: func(string) (string, bool) { return "", false }})
-		if home, err := os.UserHomeDir(); err == nil {
-			if rel, err := filepath.Rel(home, d); err == nil && !strings.HasPrefix(rel, "..") {
-				d = "~/" + filepath.ToSlash(rel)
-			}
-		}
-		return d, true
-	}
-	return "", false
+	return defaults.Lookup(cmd, f.Name)
 }
 
-// sameDefault compares a default as the README writes it with the code's.
-func sameDefault(readme, code string) bool {
+// sameDefault compares a default as the README writes it (its `values`)
+// with the code's: the first value is the code's first word, and every
+// other value appears in the code's text ("$TMPDIR or /tmp").
+func sameDefault(values []string, code string) bool {
+	words := strings.Fields(code)
+	if len(values) == 0 || len(words) == 0 || !sameReadmeValue(values[0], words[0]) {
+		return false
+	}
+	for _, v := range values[1:] {
+		if !slices.Contains(words, v) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameReadmeValue compares one value, as durations and sizes too (5m is 5m0s,
+// 1MiB is 1048576).
+func sameReadmeValue(readme, code string) bool {
 	if readme == code {
 		return true
 	}
@@ -216,8 +211,8 @@ func TestReadmeSettings(t *testing.T) {
 			} else if !slices.Contains(settingNames, r.variable) {
 				t.Errorf("README line %d: %s is not a setting", r.line, r.variable)
 			}
-			if r.variable == "MINIO_ENDPOINT" && r.def != defaultEndpoint {
-				t.Errorf("README line %d: MINIO_ENDPOINT defaults to %q, the code to %q", r.line, r.def, defaultEndpoint)
+			if r.variable == "MINIO_ENDPOINT" && !slices.Equal(r.def, []string{defaultEndpoint}) {
+				t.Errorf("README line %d: MINIO_ENDPOINT defaults to %q, the code to %q", r.line, r.prose, defaultEndpoint)
 			}
 		}
 	}
@@ -249,12 +244,12 @@ func checkRow(t *testing.T, r settingRow, cmd string, fs *flag.FlagSet, usage st
 		}
 		want, ok := codeDefault(cmd, f)
 		switch {
-		case r.def == "" && ok:
-			t.Errorf("README line %d: %s %s: default %q, the code's is %q: write it as `%s`", r.line, cmd, dashed(name), r.prose, want, want)
-		case r.def != "" && !ok:
-			t.Errorf("README line %d: %s %s: default `%s`, the code has none", r.line, cmd, dashed(name), r.def)
-		case r.def != "" && !sameDefault(r.def, want):
-			t.Errorf("README line %d: %s %s: default `%s`, the code's is %q", r.line, cmd, dashed(name), r.def, want)
+		case len(r.def) == 0 && ok:
+			t.Errorf("README line %d: %s %s: default %q, the code's is %q: write it in `backticks`", r.line, cmd, dashed(name), r.prose, want)
+		case len(r.def) > 0 && !ok:
+			t.Errorf("README line %d: %s %s: default %s, the code has none", r.line, cmd, dashed(name), r.prose)
+		case len(r.def) > 0 && !sameDefault(r.def, want):
+			t.Errorf("README line %d: %s %s: default %s, the code's is %q", r.line, cmd, dashed(name), r.prose, want)
 		}
 	}
 }
