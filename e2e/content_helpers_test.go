@@ -24,7 +24,7 @@ import (
 // This file checks what the server holds against the input without the
 // tool's code: it reads the input with encoding/json, fetches every
 // resource from the server, and compares whole resources after the
-// normalisations HAPI applies when it stores one (README, "verify"):
+// normalisations HAPI applies when it stores one (docs/upload.md, "verify in detail"):
 //   - meta.versionId, meta.lastUpdated and meta.source are the server's;
 //   - empty values are dropped (null, "", blank strings, [], {});
 //   - numbers may be written in another notation (1e2 as 100);
