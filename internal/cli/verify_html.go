@@ -65,22 +65,7 @@ func verifyPage(o verifyOptions, server string, src source.Source, rep *verify.R
 			"and its content element by element, ignoring meta.versionId, meta.lastUpdated and meta.source. Not compared: earlier lines " +
 			"of repeated ids; resources on the server that are not in the input (see Server total); older versions (history)."},
 	}
-	byType := report.Table{Title: "By type", Head: []string{"Type", "Input", "Found", "Missing", "Differing", "Normalised", "Version>1", "Duplicates", "Unreadable", "Server total"}}
-	row := func(t verify.TypeReport) []string {
-		total := "?"
-		if t.ServerTotal >= 0 {
-			total = progress.Thousands(t.ServerTotal)
-		}
-		return []string{t.Type, progress.Thousands(t.Input), progress.Thousands(t.Found), progress.Thousands(t.Missing),
-			progress.Thousands(t.Differing), progress.Thousands(t.Normalised), progress.Thousands(t.LaterVersion),
-			progress.Thousands(t.Duplicates), progress.Thousands(t.Unreadable), total}
-	}
-	for _, tr := range rep.Types {
-		byType.Rows = append(byType.Rows, row(tr))
-	}
-	total := row(rep.Total)
-	total[0] = "Total"
-	byType.Rows = append(byType.Rows, total)
+	byType := report.Table{Title: "By type", Head: verifyHead, Rows: verifyRows(rep)}
 	ex := func(title string, n int, list []verify.Example, line func(verify.Example) string) {
 		if n == 0 {
 			return

@@ -11,11 +11,11 @@ import (
 	"github.com/minio-to-fhir/minio-to-fhir/internal/verify"
 )
 
-// printVerify prints the report: a table per type, the normalisations
-// seen, examples, and what was and was not compared.
-func printVerify(w io.Writer, rep *verify.Report) {
-	head := []string{"Type", "Input", "Found", "Missing", "Differing", "Normalised", "Version>1", "Duplicates", "Unreadable", "Server total"}
-	rows := [][]string{head}
+// verifyHead is the head of a verify report's table by type.
+var verifyHead = []string{"Type", "Input", "Found", "Missing", "Differing", "Normalised", "Version>1", "Duplicates", "Unreadable", "Server total"}
+
+// verifyRows are the rows of that table: a type each, then the total.
+func verifyRows(rep *verify.Report) [][]string {
 	row := func(t verify.TypeReport) []string {
 		total := "?"
 		if t.ServerTotal >= 0 {
@@ -25,10 +25,20 @@ func printVerify(w io.Writer, rep *verify.Report) {
 			progress.Thousands(t.Differing), progress.Thousands(t.Normalised), progress.Thousands(t.LaterVersion),
 			progress.Thousands(t.Duplicates), progress.Thousands(t.Unreadable), total}
 	}
+	rows := make([][]string, 0, len(rep.Types)+1)
 	for _, t := range rep.Types {
 		rows = append(rows, row(t))
 	}
-	rows = append(rows, row(rep.Total))
+	total := row(rep.Total)
+	total[0] = "Total"
+	return append(rows, total)
+}
+
+// printVerify prints the report: a table per type, the normalisations
+// seen, examples, and what was and was not compared.
+func printVerify(w io.Writer, rep *verify.Report) {
+	head := verifyHead
+	rows := append([][]string{head}, verifyRows(rep)...)
 	widths := make([]int, len(head))
 	for _, r := range rows {
 		for i, c := range r {
