@@ -19,8 +19,9 @@
 //	        v  chan *batch
 //	senders (Concurrency of them)    stage.go send: post with retries through
 //	  gate / limiter                 the gate (limit.Gate, limit.Gradient);
-//	        |                        huge.go: the wait by size, a timed-out
-//	        |                        Bundle watched then halved; a failed
+//	        |                        post.go: every request, its wait by
+//	        |                        size; a timed-out Bundle watched then
+//	        |                        halved; a failed
 //	        |                        transaction split by cycle; entries that
 //	        |                        failed for a passing reason sent again
 //	        v  chan outcome          (an answer, or a fileNote about a file)
