@@ -71,7 +71,9 @@ func TestStage(t *testing.T) {
 						return nil
 					}
 					var j int
-					fmt.Sscanf(o, "%d", &j)
+					if _, err := fmt.Sscanf(o, "%d", &j); err != nil {
+						t.Errorf("outcome %q: %v", o, err)
+					}
 					collected = append(collected, j)
 					if j == tc.cancel {
 						cancel()
