@@ -9,7 +9,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
-	"slices"
+	"os"
+	"runtime"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/graph"
@@ -118,29 +119,34 @@ func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Option
 			return err
 		}
 	}
-	a.Waves = max(1, a.res.Stats().Levels)
-	a.TempBytes = sp.size() + keys.disk + refSort.disk
+	a.Waves = max(1, a.Waves)
+	a.TempBytes = sp.size() + keys.disk + refSort.disk + z.graphDisk
 	p.Analysis = a
 	p.Steps = fileSteps(typeSteps(groups, edges), byType)
 	return nil
 }
 
 // place links the resources of each cyclic group and plans their waves
-// and cycles.
+// and cycles (see stepGraph).
 func (z *analyzer) place(ctx context.Context, groups []graph.TypeGroup) error {
-	edges, err := z.link(ctx, groups)
+	g := newStepGraph(z.opts)
+	refs, err := z.link(ctx, groups, g.sorter())
 	if err != nil {
 		return err
 	}
-	g, err := z.graphOf(edges)
+	pl, err := g.place(ctx, refs, z.keys, z.a)
+	g.done(refs)
+	z.graphDisk = g.disk
 	if err != nil {
 		return err
 	}
-	a := z.a
-	a.res = g.Plan()
-	a.placed = newPlacedFilter(a.nodes, a.res)
-	st := a.res.Stats()
-	a.Cycles, a.CycleNodes, a.LargestCycle = st.Cycles, st.CycleNodes, st.LargestCycle
+	z.a.placed, z.a.rounds, z.a.batches = pl, g.rounds, g.batches
+	if pl != nil && pl.f != nil {
+		z.graphDisk += int64(pl.n * pairBytes)
+		// Should the Analysis be dropped without Close, its file goes
+		// with it.
+		runtime.AddCleanup(z.a, func(f *os.File) { _ = f.Close() }, pl.f)
+	}
 	return nil
 }
 
@@ -169,6 +175,9 @@ type analyzer struct {
 	// resolve once every url is known (see canonical.go).
 	urls      map[string][]canonTarget
 	canonFrom map[canonEdge]int
+	// graphDisk is the bytes written by the work on the references
+	// within steps (see stepGraph).
+	graphDisk int64
 }
 
 // readInputs is the first pass: it reads every file, type by type, and
@@ -365,11 +374,12 @@ func (h *danglingHeap) Pop() any {
 }
 
 // link is the last pass over the spill: it counts the references, names
-// the dangling ones findDangling chose, and returns the references
-// between resources of one cyclic type group, as the keys of both ends.
-// The occurrences of a duplicated id that are not written do not count.
-func (z *analyzer) link(ctx context.Context, groups []graph.TypeGroup) ([]pair, error) {
-	l := &linker{a: z.a, groupOf: map[string]int{}, missing: map[string]bool{}, urls: z.urls, dangling: z.dangling}
+// the dangling ones findDangling chose, and adds to edges the references
+// between resources of one cyclic type group, as the keys of both ends
+// (target, source), which it returns sorted. The occurrences of a
+// duplicated id that are not written do not count.
+func (z *analyzer) link(ctx context.Context, groups []graph.TypeGroup, edges *sorter) (*sorter, error) {
+	l := &linker{a: z.a, groupOf: map[string]int{}, missing: map[string]bool{}, urls: z.urls, dangling: z.dangling, edges: edges}
 	for gi, g := range groups {
 		if g.Cyclic {
 			for _, t := range g.Types {
@@ -377,21 +387,18 @@ func (z *analyzer) link(ctx context.Context, groups []graph.TypeGroup) ([]pair, 
 			}
 		}
 	}
-	// The references within groups were counted by type: room for all of
-	// them at once, rather than growing (and briefly holding) twice that.
-	nt, n := len(fhirtype.R4), 0
-	for k, c := range z.edgeCount {
-		if gi, ok := l.groupOf[fhirtype.R4[k/nt]]; ok {
-			if gj, ok := l.groupOf[fhirtype.R4[k%nt]]; ok && gi == gj {
-				n += c
-			}
-		}
+	err := z.sp.each(ctx, l.resource)
+	if err == nil {
+		err = l.err
 	}
-	l.edges = make([]pair, 0, n)
-	if err := z.sp.each(ctx, l.resource); err != nil {
+	if err == nil {
+		err = edges.finish()
+	}
+	if err != nil {
+		_ = edges.close()
 		return nil, err
 	}
-	return l.edges, nil
+	return edges, nil
 }
 
 // linker is the state of link.
@@ -404,7 +411,8 @@ type linker struct {
 	urls     map[string][]canonTarget
 	dangling map[uint64]bool // ordinal<<24|position of the dangling references to name
 	ord      uint64
-	edges    []pair
+	edges    *sorter
+	err      error // the first error of edges
 }
 
 // resource takes in the references of one resource read back.
@@ -426,8 +434,8 @@ func (l *linker) resource(r *spilledResource) {
 		if !haveSrc {
 			src, haveSrc = graph.KeyBytes(r.typ, r.id), true
 		}
-		if dst := graph.KeyBytes(ref.typ, ref.id); src != dst {
-			l.edges = append(l.edges, pair{src, dst})
+		if dst := graph.KeyBytes(ref.typ, ref.id); src != dst && l.err == nil {
+			l.err = l.edges.add(dst, src)
 		}
 	}
 	for i, ref := range r.refs {
@@ -456,47 +464,6 @@ func (l *linker) name(r *spilledResource, ref spilledRef) {
 		l.missing[to] = true
 		a.Missing = append(a.Missing, to)
 	}
-}
-
-// graphOf makes the graph of the references within groups: its nodes are
-// the distinct keys at their ends that are keys of the data (a.nodes,
-// sorted), so that its size follows those references, not the input.
-func (z *analyzer) graphOf(edges []pair) (*graph.Graph, error) {
-	ends := make([]uint64, 0, 2*len(edges))
-	for _, e := range edges {
-		ends = append(ends, e.key, e.val)
-	}
-	slices.Sort(ends)
-	ends = slices.Compact(ends)
-	// Keep the ends that are in the data: a reference to a missing
-	// resource orders nothing.
-	it := z.keys.iter()
-	k, have := it.next()
-	nodes := ends[:0]
-	for _, e := range ends {
-		for have && k.key < e {
-			k, have = it.next()
-		}
-		if have && k.key == e {
-			nodes = append(nodes, e)
-		}
-	}
-	if err := it.Err(); err != nil {
-		return nil, err
-	}
-	nodes = slices.Clone(nodes) // and ends can go
-	z.a.nodes = nodes
-	g := graph.New(len(nodes))
-	g.Grow(len(edges))
-	for _, e := range edges {
-		s, okS := slices.BinarySearch(nodes, e.key)
-		d, okD := slices.BinarySearch(nodes, e.val)
-		if okS && okD {
-			g.AddEdge(uint32(s), uint32(d))
-			z.a.Edges++
-		}
-	}
-	return g, nil
 }
 
 // localRef returns the type a reference points at (and its index in

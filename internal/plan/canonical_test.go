@@ -77,7 +77,7 @@ func TestCanonicalDependencies(t *testing.T) {
 			}
 			a := p.Analysis
 			for id, want := range tt.waves {
-				if got := a.Place("Library", id).Wave; got != want {
+				if got := place(t, a, "Library", id).Wave; got != want {
 					t.Errorf("Library/%s: wave %d, want %d", id, got, want)
 				}
 			}

@@ -186,7 +186,7 @@ func TestDuplicatesLinkLastOnly(t *testing.T) {
 	if a.Cycles != 0 || a.Edges != 1 || a.References != 1 {
 		t.Errorf("got %d cycles, %d edges, %d references; want 0, 1, 1", a.Cycles, a.Edges, a.References)
 	}
-	if got := a.Place("Encounter", "b"); got.Wave != 1 {
+	if got := place(t, a, "Encounter", "b"); got.Wave != 1 {
 		t.Errorf("Encounter/b: got %+v, want wave 1", got)
 	}
 }

@@ -49,6 +49,10 @@ type sorter struct {
 	off  int64
 	// disk is the number of bytes written to the temporary file.
 	disk int64
+	// bufs, when set, lends the buffer and takes it back once the pairs
+	// are on disk or the sorter is closed: sorts that follow each other
+	// share buffers rather than each leaving one to the collector.
+	bufs *[][]pair
 }
 
 // run is a sorted run of the temporary file: n pairs from off.
@@ -66,11 +70,32 @@ func (s *sorter) add(key, val uint64) error {
 		}
 	}
 	if s.buf == nil {
-		// All at once: growing by doubling would hold two copies.
-		s.buf = make([]pair, 0, s.max)
+		s.buf = s.borrow()
 	}
 	s.buf = append(s.buf, pair{key, val})
 	return nil
+}
+
+// borrow returns an empty buffer of s.max pairs: a spare one of s.bufs,
+// or a new one, made all at once (growing by doubling would hold two
+// copies).
+func (s *sorter) borrow() []pair {
+	if s.bufs != nil {
+		if free := *s.bufs; len(free) > 0 {
+			b := free[len(free)-1]
+			*s.bufs = free[:len(free)-1]
+			return b[:0]
+		}
+	}
+	return make([]pair, 0, s.max)
+}
+
+// release drops the buffer, giving it back to s.bufs if set.
+func (s *sorter) release() {
+	if s.bufs != nil && cap(s.buf) == s.max {
+		*s.bufs = append(*s.bufs, s.buf)
+	}
+	s.buf = nil
 }
 
 // spill sorts the pairs in memory and writes them as a run.
@@ -144,7 +169,7 @@ func (s *sorter) finish() error {
 				return err
 			}
 		}
-		s.buf = nil
+		s.release()
 		return s.mergeRuns()
 	}
 	slices.SortFunc(s.buf, comparePairs)
@@ -153,7 +178,7 @@ func (s *sorter) finish() error {
 
 // close removes the temporary file.
 func (s *sorter) close() error {
-	s.buf = nil
+	s.release()
 	if s.f == nil {
 		return nil
 	}

@@ -66,9 +66,12 @@ func TestSorter(t *testing.T) {
 }
 
 // TestBuildOnDisk plans MIMIC-shaped data with dangling references and
-// duplicated ids twice, with the sorts in memory and with them in many
-// runs on disk: the statistics, the dangling examples, and where every
-// line goes and whether it is written are the same.
+// duplicated ids twice: with the sorts and the graph of the references
+// within steps in memory, and with them on disk (the sorts in many runs,
+// the graph's components by contraction, its plan one component at a
+// time, the placements in a file): the statistics, the dangling
+// examples, and where every line goes and whether it is written are the
+// same.
 func TestBuildOnDisk(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := synth.Generate(context.Background(), dir, synth.Options{Patients: 60, DanglingRefs: 7}); err != nil {
@@ -81,13 +84,21 @@ func TestBuildOnDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	build := func(memory int) *Plan {
-		p, err := Build(context.Background(), files, Options{Order: OrderData, TempDir: t.TempDir(), SortMemory: memory})
+		p, err := Build(context.Background(), files, Options{Order: OrderData, TempDir: t.TempDir(), SortMemory: memory, GraphMemory: memory})
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { p.Analysis.Close() })
 		return p
 	}
 	mem, disk := build(0), build(1)
+	if a := mem.Analysis; a.rounds != 0 || a.batches != 1 || a.placed.f != nil {
+		t.Fatalf("in memory: %d contractions, %d batches, placements in a file %v; want 0, 1, false", a.rounds, a.batches, a.placed.f != nil)
+	}
+	t.Logf("on disk: %d contractions, %d batches, %d placements in a file", disk.Analysis.rounds, disk.Analysis.batches, disk.Analysis.placed.n)
+	if a := disk.Analysis; a.rounds == 0 || a.batches < 100 || a.placed.f == nil {
+		t.Fatalf("on disk: %d contractions, %d batches, placements in a file %v; want some, many, true", a.rounds, a.batches, a.placed.f != nil)
+	}
 	if disk.Analysis.TempBytes <= mem.Analysis.TempBytes {
 		t.Fatalf("the sorts wrote %d bytes with 1 byte of memory and %d with 32 MiB: no run went to disk",
 			disk.Analysis.TempBytes, mem.Analysis.TempBytes)
@@ -103,7 +114,7 @@ func TestBuildOnDisk(t *testing.T) {
 	for _, st := range mem.Steps {
 		for _, f := range st.Files {
 			_, err := eachLine(context.Background(), f, 1<<20, func(typ string, _ int, id []byte, l source.Line) {
-				if a, b := mem.Analysis.Place(typ, string(id)), disk.Analysis.Place(typ, string(id)); a != b {
+				if a, b := place(t, mem.Analysis, typ, string(id)), place(t, disk.Analysis, typ, string(id)); a != b {
 					t.Fatalf("%s/%s: placed %+v in memory, %+v on disk", typ, id, a, b)
 				}
 				if a, b := mem.Analysis.Written(typ, string(id), l.File, l.Num), disk.Analysis.Written(typ, string(id), l.File, l.Num); a != b {

@@ -28,9 +28,32 @@ func mimicPlan(tb testing.TB, patients int) *Plan {
 	return p
 }
 
-// TestPlaceFilter: Place, which skips the search of the nodes for keys its filter
-// clears, gives every resource of MIMIC-shaped data (waves and cycles
-// included) what a search of the nodes gives.
+// place is Analysis.Place, failing tb on an error.
+func place(tb testing.TB, a *Analysis, typ, id string) Placement {
+	tb.Helper()
+	p, err := a.Place(typ, id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// unfiltered is Place by key without the filter.
+func unfiltered(tb testing.TB, a *Analysis, key uint64) Placement {
+	tb.Helper()
+	if a.placed == nil {
+		return Placement{}
+	}
+	p, err := a.placed.get(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// TestPlaceFilter: Place, which skips the search of the placements for
+// keys its filter clears, gives every resource of MIMIC-shaped data
+// (waves and cycles included) what a search of the placements gives.
 func TestPlaceFilter(t *testing.T) {
 	p := mimicPlan(t, 40)
 	a := p.Analysis
@@ -42,7 +65,7 @@ func TestPlaceFilter(t *testing.T) {
 		for _, f := range st.Files {
 			_, err := eachLine(context.Background(), f, 1<<20, func(typ string, _ int, id []byte, _ source.Line) {
 				total++
-				got, want := a.Place(typ, string(id)), a.placeKey(graph.KeyBytes(typ, id))
+				got, want := place(t, a, typ, string(id)), unfiltered(t, a, graph.KeyBytes(typ, id))
 				if got != want {
 					t.Fatalf("%s/%s: Place = %+v, the nodes say %+v", typ, id, got, want)
 				}
@@ -58,16 +81,16 @@ func TestPlaceFilter(t *testing.T) {
 	if placed == 0 || placed == total {
 		t.Fatalf("%d of %d resources placed after wave 0: the filter is not tested", placed, total)
 	}
-	if got := a.Place("Patient", "no-such-patient"); got != (Placement{}) {
+	if got := place(t, a, "Patient", "no-such-patient"); got != (Placement{}) {
 		t.Errorf("an unknown resource: got %+v", got)
 	}
 }
 
 // BenchmarkPlace asks where each resource of a MIMIC-shaped input of
 // about a million resources goes, as transfer does for every line: with
-// the placed filter (Place) and with a search of the nodes only
-// (placeKey). The filter pays when most resources are in wave 0 and the
-// nodes are too many for the CPU's caches.
+// the placed filter (Place) and with a search of the placements only
+// (unfiltered). The filter pays when most resources are in wave 0 and the
+// placements are too many for the CPU's caches.
 func BenchmarkPlace(b *testing.B) {
 	p := mimicPlan(b, 5000)
 	var typs, ids []string
@@ -87,7 +110,7 @@ func BenchmarkPlace(b *testing.B) {
 		n := 0
 		for b.Loop() {
 			for i := range ids {
-				n += a.Place(typs[i], ids[i]).Wave
+				n += place(b, a, typs[i], ids[i]).Wave
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ids)), "ns/resource")
@@ -96,7 +119,7 @@ func BenchmarkPlace(b *testing.B) {
 		n := 0
 		for b.Loop() {
 			for i := range ids {
-				n += a.placeKey(graph.Key(typs[i], ids[i])).Wave
+				n += unfiltered(b, a, graph.Key(typs[i], ids[i])).Wave
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ids)), "ns/resource")

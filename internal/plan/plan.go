@@ -106,6 +106,12 @@ type Options struct {
 	// SortMemory bounds the memory of each of the planner's two sorts
 	// (bytes; 0 is 32 MiB): beyond it they go to disk in TempDir.
 	SortMemory int
+	// GraphMemory bounds the memory (bytes; 0 is 4 MiB) of the graph of
+	// the references within steps, beyond its sorts' buffers (a quarter
+	// of it each): beyond it the graph is worked on on disk in TempDir,
+	// and the placements it gives are kept in a file there. A single
+	// component of that graph larger than the bound is held whole.
+	GraphMemory int
 }
 
 // Build types each file (by its name, else by its first line's

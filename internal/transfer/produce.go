@@ -202,7 +202,11 @@ func (u *Uploader) produceFile(ctx context.Context, step int, f plan.File, sp *s
 			continue
 		}
 		e := entry{file: file, line: line.Num, typ: m.Type, id: m.ID}
-		if p := sp.a.Place(m.Type, m.ID); p.Wave > 0 || p.Cycle != 0 {
+		p, err := sp.a.Place(m.Type, m.ID)
+		if err != nil {
+			return err
+		}
+		if p.Wave > 0 || p.Cycle != 0 {
 			if err := sp.add(p, e, line.Data); err != nil {
 				return err
 			}
