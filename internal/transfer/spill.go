@@ -3,6 +3,7 @@ package transfer
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -15,21 +16,27 @@ import (
 
 // spill keeps, in temporary files, the resources of a step that must wait
 // for a later wave: those that reference resources of their own step, and
-// the members of reference cycles. Memory holds only 16 bytes per cycle
-// member, to group cycles when they are sent.
+// the members of reference cycles. The members of cycles go to one of
+// buckets files by their cycle; a bucket is read back cycle by cycle with
+// an index of 16 bytes per member in memory, one bucket at a time, so
+// that memory holds at most about maxCycleIndex of them.
 type spill struct {
 	tempDir string
 	dir     string // made on first use
 	a       *plan.Analysis
 	waveOf  []*spillWave
+	buckets int
 }
 
+// maxCycleIndex is the most cycle members a bucket is made for: 4 MiB of
+// index.
+const maxCycleIndex = 1 << 18
+
 // spillWave is one wave's spilled resources: plain ones, and cycle
-// members with an index to read them cycle by cycle.
+// members by bucket.
 type spillWave struct {
 	plain  spillFile
-	cycles spillFile
-	index  []cycleRef
+	cycles []spillFile
 }
 
 type cycleRef struct {
@@ -46,30 +53,32 @@ type spillFile struct {
 }
 
 func newSpill(tempDir string, a *plan.Analysis) (*spill, error) {
-	return &spill{tempDir: tempDir, a: a}, nil
+	buckets := 1
+	if a != nil {
+		buckets += a.CycleNodes / maxCycleIndex
+	}
+	return &spill{tempDir: tempDir, a: a, buckets: buckets}, nil
 }
 
 // add spills a resource line to its wave.
 func (s *spill) add(p plan.Placement, e entry, raw []byte) error {
 	for len(s.waveOf) <= p.Wave {
-		s.waveOf = append(s.waveOf, &spillWave{})
+		s.waveOf = append(s.waveOf, &spillWave{cycles: make([]spillFile, s.buckets)})
 	}
 	w := s.waveOf[p.Wave]
-	f := &w.plain
+	f, name := &w.plain, fmt.Sprintf("wave-%d.ndjson", p.Wave)
 	if p.Cycle != 0 {
-		f = &w.cycles
+		b := int(p.Cycle) % s.buckets
+		f, name = &w.cycles[b], fmt.Sprintf("wave-%d-cycles-%d.ndjson", p.Wave, b)
 	}
 	if f.f == nil {
-		if err := s.create(f, p.Wave, p.Cycle != 0); err != nil {
+		if err := s.create(f, name); err != nil {
 			return err
 		}
 	}
 	// The file name is quoted: it may hold a tab or a newline.
 	rec := fmt.Appendf(nil, "%q\t%d\t%s\t%s\t%d\t", e.file, e.line, e.typ, e.id, p.Cycle)
 	rec = append(append(rec, raw...), '\n')
-	if p.Cycle != 0 {
-		w.index = append(w.index, cycleRef{cycle: p.Cycle, off: f.off, n: int32(len(rec))})
-	}
 	if _, err := f.w.Write(rec); err != nil {
 		return fmt.Errorf("spill: %w", err)
 	}
@@ -78,7 +87,7 @@ func (s *spill) add(p plan.Placement, e entry, raw []byte) error {
 	return nil
 }
 
-func (s *spill) create(f *spillFile, wave int, cycles bool) error {
+func (s *spill) create(f *spillFile, name string) error {
 	if s.dir == "" {
 		dir, err := os.MkdirTemp(s.tempDir, "minio-to-fhir-spill-")
 		if err != nil {
@@ -86,16 +95,21 @@ func (s *spill) create(f *spillFile, wave int, cycles bool) error {
 		}
 		s.dir = dir
 	}
-	name := fmt.Sprintf("wave-%d.ndjson", wave)
-	if cycles {
-		name = fmt.Sprintf("wave-%d-cycles.ndjson", wave)
-	}
 	file, err := os.Create(filepath.Join(s.dir, name))
 	if err != nil {
 		return fmt.Errorf("spill: %w", err)
 	}
-	f.f, f.w = file, bufio.NewWriterSize(file, 256<<10)
+	f.f, f.w = file, bufio.NewWriterSize(file, 64<<10)
 	return nil
+}
+
+// pointers returns a pointer to each of fs.
+func pointers(fs []spillFile) []*spillFile {
+	out := make([]*spillFile, len(fs))
+	for i := range fs {
+		out[i] = &fs[i]
+	}
+	return out
 }
 
 // waves is the number of waves with spilled resources (or none).
@@ -104,7 +118,7 @@ func (s *spill) waves() int { return len(s.waveOf) }
 // remove deletes the temporary files.
 func (s *spill) remove() {
 	for _, w := range s.waveOf {
-		for _, f := range []*spillFile{&w.plain, &w.cycles} {
+		for _, f := range append([]*spillFile{&w.plain}, pointers(w.cycles)...) {
 			if f.f != nil {
 				f.f.Close()
 			}
@@ -142,7 +156,12 @@ func parseSpilled(rec []byte) (spilled, error) {
 
 // eachPlain calls fn for every plain resource of wave k, in spill order.
 func (s *spill) eachPlain(k int, fn func(spilled) error) error {
-	f := &s.waveOf[k].plain
+	return eachRecord(&s.waveOf[k].plain, func(_ int64, _ int, sp spilled) error { return fn(sp) })
+}
+
+// eachRecord calls fn for every record of f, with its offset and length,
+// in spill order.
+func eachRecord(f *spillFile, fn func(off int64, n int, sp spilled) error) error {
 	if f.f == nil {
 		return nil
 	}
@@ -150,7 +169,7 @@ func (s *spill) eachPlain(k int, fn func(spilled) error) error {
 		return fmt.Errorf("spill: %w", err)
 	}
 	r := bufio.NewReaderSize(io.NewSectionReader(f.f, 0, f.off), 256<<10)
-	for {
+	for off := int64(0); ; {
 		rec, err := r.ReadBytes('\n')
 		if err == io.EOF && len(rec) == 0 {
 			return nil
@@ -162,34 +181,38 @@ func (s *spill) eachPlain(k int, fn func(spilled) error) error {
 		if perr != nil {
 			return perr
 		}
-		if err := fn(sp); err != nil {
+		if err := fn(off, len(rec), sp); err != nil {
 			return err
 		}
+		off += int64(len(rec))
 	}
 }
 
 // eachCycle calls fn with the members of every cycle of wave k, cycle by
-// cycle.
+// cycle: bucket by bucket, in the order of their cycle within one.
 func (s *spill) eachCycle(k int, fn func([]spilled) error) error {
-	w := s.waveOf[k]
-	f := &w.cycles
-	if f.f == nil {
-		return nil
-	}
-	if err := f.w.Flush(); err != nil {
-		return fmt.Errorf("spill: %w", err)
-	}
-	slices.SortStableFunc(w.index, func(a, b cycleRef) int {
-		if a.cycle != b.cycle {
-			if a.cycle < b.cycle {
-				return -1
-			}
-			return 1
+	for b := range s.waveOf[k].cycles {
+		if err := eachBucketCycle(&s.waveOf[k].cycles[b], fn); err != nil {
+			return err
 		}
-		return int(a.off - b.off)
+	}
+	return nil
+}
+
+// eachBucketCycle calls fn with the members of every cycle of a bucket,
+// in the order of their cycle, each cycle's in spill order.
+func eachBucketCycle(f *spillFile, fn func([]spilled) error) error {
+	var index []cycleRef
+	err := eachRecord(f, func(off int64, n int, sp spilled) error {
+		index = append(index, cycleRef{cycle: sp.e.cycle, off: off, n: int32(n)})
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(index, func(a, b cycleRef) int { return cmp.Compare(a.cycle, b.cycle) })
 	var group []spilled
-	for i, ref := range w.index {
+	for i, ref := range index {
 		buf := make([]byte, ref.n)
 		if _, err := f.f.ReadAt(buf, ref.off); err != nil {
 			return fmt.Errorf("spill: %w", err)
@@ -199,7 +222,7 @@ func (s *spill) eachCycle(k int, fn func([]spilled) error) error {
 			return err
 		}
 		group = append(group, sp)
-		if i+1 == len(w.index) || w.index[i+1].cycle != ref.cycle {
+		if i+1 == len(index) || index[i+1].cycle != ref.cycle {
 			if err := fn(group); err != nil {
 				return err
 			}
