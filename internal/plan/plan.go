@@ -107,8 +107,8 @@ type Options struct {
 	// (bytes; 0 is 32 MiB): beyond it they go to disk in TempDir.
 	SortMemory int
 	// GraphMemory bounds the memory (bytes; 0 is 4 MiB) of the graph of
-	// the references within steps, beyond its sorts' buffers (a quarter
-	// of it each): beyond it the graph is worked on on disk in TempDir,
+	// the references within steps, beyond its sorts' buffers (of as much
+	// each, two or three filling at once): beyond it the graph is worked on on disk in TempDir,
 	// and the placements it gives are kept in a file there. A single
 	// component of that graph larger than the bound is held whole.
 	GraphMemory int

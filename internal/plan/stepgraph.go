@@ -22,7 +22,7 @@ const (
 
 // stepGraph plans the resources that references within a step order, in
 // bounded memory: the references go through external sorts (each with a
-// buffer of a quarter of mem), their weakly connected components are
+// buffer of up to mem, of which few fill at once), their weakly connected components are
 // found by contraction on disk (components), and the components are
 // planned (levels and cycles, graph.Plan) in batches of about mem bytes
 // (plan). Only a component larger than mem by itself is held whole.
@@ -46,7 +46,7 @@ func newStepGraph(opts Options) *stepGraph {
 
 // sorter returns a new sort of the graph's work.
 func (g *stepGraph) sorter() *sorter {
-	s := newSorter(g.dir, g.mem/4)
+	s := newSorter(g.dir, g.mem)
 	s.bufs = &g.bufs
 	return s
 }
