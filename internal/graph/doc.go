@@ -16,6 +16,9 @@
 // memory here.
 //
 // Memory, for n nodes and m edges: the Graph takes 8 bytes per edge and
-// the Result 4 bytes per node plus 8 per component; while Plan runs it
-// also takes about 28 bytes per node and 4 per edge.
+// the Result 12 bytes per node (its component, and room for the level and
+// size of as many components); while Plan runs it also takes about 28
+// bytes per node and 4 per edge. The planner (internal/plan) keeps this
+// bounded by planning the weakly connected components of the references
+// in batches, each batch a Graph of its own.
 package graph

@@ -7,8 +7,8 @@ const NoComponent = none
 // components (cycles) it found. Writing all nodes of level 0, then all of
 // level 1, and so on, writes every node after every node it references,
 // except within a cycle, whose nodes share one level and must be sent
-// together in one transaction. It takes 4 bytes per node plus 8 per
-// component.
+// together in one transaction. It takes 12 bytes per node: its
+// component, and room for the level and size of as many components.
 type Result struct {
 	nodes int
 	comp  []uint32 // per node: its component, or none

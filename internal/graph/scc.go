@@ -35,7 +35,9 @@ func sccs(g csr) components {
 	n := uint32(len(g.off) - 1)
 	idx := make([]uint32, n) // DFS number + 1; 0 = not visited
 	low := make([]uint32, n)
-	r := components{comp: make([]uint32, n)}
+	// At most n components: room for all at once, rather than growing
+	// (and leaving to the collector) twice that.
+	r := components{comp: make([]uint32, n), level: make([]int32, 0, n), size: make([]uint32, 0, n)}
 	for i := range r.comp {
 		r.comp[i] = none
 	}

@@ -51,7 +51,11 @@ func (g *stepGraph) plan(ctx context.Context, labels, packed *sorter, a *Analysi
 			}
 			cur.base = next.base
 		}
-		cur.keys, cur.edges = append(cur.keys, next.keys...), append(cur.edges, next.edges...)
+		if len(cur.keys) == 0 { // take next's slices rather than copy them
+			cur, next = next, batch{keys: cur.keys, edges: cur.edges}
+		} else {
+			cur.keys, cur.edges = append(cur.keys, next.keys...), append(cur.edges, next.edges...)
+		}
 		next.keys, next.edges = next.keys[:0], next.edges[:0]
 	}
 	if err := nodes.Err(); err != nil {
