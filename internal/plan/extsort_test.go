@@ -100,7 +100,7 @@ func TestBuildOnDisk(t *testing.T) {
 		t.Fatalf("on disk: %d contractions, %d batches, placements in a file %v; want some, many, true", a.rounds, a.batches, a.placed.f != nil)
 	}
 	if disk.Analysis.TempBytes <= mem.Analysis.TempBytes {
-		t.Fatalf("the sorts wrote %d bytes with 1 byte of memory and %d with 32 MiB: no run went to disk",
+		t.Fatalf("the sorts wrote %d bytes with 1 byte of memory and %d with 8 MiB: no run went to disk",
 			disk.Analysis.TempBytes, mem.Analysis.TempBytes)
 	}
 	ms, ds := mem.Analysis.Stats, disk.Analysis.Stats

@@ -104,7 +104,7 @@ type Options struct {
 	// temporary folder.
 	TempDir string
 	// SortMemory bounds the memory of each of the planner's two sorts
-	// (bytes; 0 is 32 MiB): beyond it they go to disk in TempDir.
+	// (bytes; 0 is 8 MiB): beyond it they go to disk in TempDir.
 	SortMemory int
 	// GraphMemory bounds the memory (bytes; 0 is 4 MiB) of the graph of
 	// the references within steps, beyond its sorts' buffers (of as much
