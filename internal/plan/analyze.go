@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
-	"os"
-	"runtime"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/graph"
@@ -143,9 +141,6 @@ func (z *analyzer) place(ctx context.Context, groups []graph.TypeGroup) error {
 	z.a.placed, z.a.rounds, z.a.batches = pl, g.rounds, g.batches
 	if pl != nil && pl.f != nil {
 		z.graphDisk += int64(pl.n * pairBytes)
-		// Should the Analysis be dropped without Close, its file goes
-		// with it.
-		runtime.AddCleanup(z.a, func(f *os.File) { _ = f.Close() }, pl.f)
 	}
 	return nil
 }

@@ -62,7 +62,8 @@ func (a *Analysis) Place(typ, id string) (Placement, error) {
 }
 
 // Close removes the plan's file of placements, if it has one: Place
-// may not be called after.
+// may not be called after. (An Analysis dropped without Close closes it
+// when collected, as any os.File.)
 func (a *Analysis) Close() error {
 	if a == nil || a.placed == nil || a.placed.f == nil {
 		return nil
