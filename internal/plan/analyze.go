@@ -65,9 +65,10 @@ func eachLine(ctx context.Context, f File, maxLine int, fn func(typ string, ti i
 // with OrderStatic the table's); with OrderData, the sorted references
 // are merged with the sorted keys to find those to resources not in the
 // data, and link reads the spill back for the references between
-// resources of a group, from which the waves and cycles come. Memory is
-// the sorts' buffers plus what the duplicated ids and the references
-// within groups need, whatever the number of resources (see sorter). It
+// resources of a group, from which the waves and cycles come (see
+// stepGraph). Memory is the sorts' buffers, what the duplicated ids need
+// and Options.GraphMemory for the references within groups (or their
+// largest component), whatever the number of resources (see sorter). It
 // sets p.Steps, p.Analysis and the lines of every file.
 func analyze(ctx context.Context, p *Plan, byType map[string][]File, opts Options) error {
 	sp, err := newRefSpill(opts.TempDir)
