@@ -29,8 +29,12 @@ type spill struct {
 }
 
 // maxCycleIndex is the most cycle members a bucket is made for: 4 MiB of
-// index.
-const maxCycleIndex = 1 << 18
+// index. Beyond maxBuckets buckets (open files of each wave), buckets
+// grow instead.
+const (
+	maxCycleIndex = 1 << 18
+	maxBuckets    = 256
+)
 
 // spillWave is one wave's spilled resources: plain ones, and cycle
 // members by bucket.
@@ -55,7 +59,7 @@ type spillFile struct {
 func newSpill(tempDir string, a *plan.Analysis) (*spill, error) {
 	buckets := 1
 	if a != nil {
-		buckets += a.CycleNodes / maxCycleIndex
+		buckets = min(maxBuckets, buckets+a.CycleNodes/maxCycleIndex)
 	}
 	return &spill{tempDir: tempDir, a: a, buckets: buckets}, nil
 }
