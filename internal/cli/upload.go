@@ -312,6 +312,7 @@ func runUpload(ctx context.Context, cfg *uploadConfig, env Env) error {
 		return err
 	}
 	defer u.in.Close()
+	defer u.closePlan()
 	if err := u.plan(ctx); err != nil {
 		return err
 	}
@@ -363,6 +364,7 @@ func (u *uploadRun) plan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	u.p = p
 	for _, f := range p.Skipped {
 		fmt.Fprintf(stderr, "warning: %s: skipped: %v\n", f.Name, f.Err)
 	}
@@ -379,11 +381,17 @@ func (u *uploadRun) plan(ctx context.Context) error {
 	u.rr.skipUnchanged(p, u.out)
 	printPlan(u.out, p)
 	printCopies(u.out, u.in.copies)
-	u.p = p
 	if p.Analysis == nil {
 		return nil
 	}
 	return reportDangling(ctx, u.out, stderr, u.cl, p.Analysis.Stats)
+}
+
+// closePlan frees what the plan keeps open (its placements' file).
+func (u *uploadRun) closePlan() {
+	if u.p != nil {
+		u.p.Analysis.Close()
+	}
 }
 
 // send runs the load (package transfer), then records it for reruns and

@@ -173,6 +173,7 @@ func runVerify(ctx context.Context, o verifyOptions, client *fhir.Client, src so
 	if err != nil {
 		return err
 	}
+	defer p.Analysis.Close()
 	rep, err := compare(ctx, o, client, p, inputs, env)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -51,8 +52,9 @@ func TestComponents(t *testing.T) {
 				und := g.sorter()
 				for _, e := range tc.edges {
 					if e[0] != e[1] {
-						und.add(e[0], e[1])
-						und.add(e[1], e[0])
+						if err := errors.Join(und.add(e[0], e[1]), und.add(e[1], e[0])); err != nil {
+							t.Fatal(err)
+						}
 					}
 				}
 				if err := und.finish(); err != nil {
@@ -64,13 +66,16 @@ func TestComponents(t *testing.T) {
 				}
 				got := map[uint64]uint64{}
 				prev, first := pair{}, true
-				each(labels, func(p pair) error {
+				err = each(labels, func(p pair) error {
 					if !first && comparePairs(prev, p) >= 0 {
 						t.Fatalf("memory %d: (%d, %d) after (%d, %d): not sorted", mem, p.key, p.val, prev.key, prev.val)
 					}
 					got[p.val], prev, first = p.key, p, false
 					return nil
 				})
+				if err != nil {
+					t.Fatal(err)
+				}
 				g.done(labels)
 				if len(got) != len(want) {
 					t.Fatalf("memory %d: got %d nodes, want %d", mem, len(got), len(want))
