@@ -30,7 +30,7 @@ func planGraph(n, m int) *Graph {
 	g := New(n)
 	g.Grow(m)
 	node := func() uint32 { return uint32(r.IntN(n)) }
-	for g.Edges() < m {
+	for len(g.src) < m {
 		if r.IntN(5) == 0 {
 			g.AddEdge(node(), node())
 			continue
@@ -56,8 +56,8 @@ func BenchmarkPlan(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(heapMB(), "MB-heap")
-	b.ReportMetric(float64(r.Cycles()), "cycles")
-	b.ReportMetric(float64(r.Levels()), "levels")
+	b.ReportMetric(float64(r.Stats().Cycles), "cycles")
+	b.ReportMetric(float64(r.Stats().Levels), "levels")
 	runtime.KeepAlive(g)
 }
 

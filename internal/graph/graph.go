@@ -47,7 +47,3 @@ func (g *Graph) AddEdge(src, dst uint32) {
 	g.src = append(g.src, src)
 	g.dst = append(g.dst, dst)
 }
-
-// Edges returns the number of edges added, self-loops and duplicates
-// included.
-func (g *Graph) Edges() int { return len(g.src) }

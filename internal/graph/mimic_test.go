@@ -63,8 +63,8 @@ func TestPlanMicrobiology(t *testing.T) {
 			}
 			r := g.Plan()
 			size := 1 + tt.orgs + tt.orgs*tt.suscs
-			if r.Cycles() != perSet || r.LargestCycle() != size || r.Levels() != 1 {
-				t.Fatalf("got %d cycles, largest %d, %d levels, want %d, %d, 1", r.Cycles(), r.LargestCycle(), r.Levels(), perSet, size)
+			if r.Stats().Cycles != perSet || r.Stats().LargestCycle != size || r.Stats().Levels != 1 {
+				t.Fatalf("got %d cycles, largest %d, %d levels, want %d, %d, 1", r.Stats().Cycles, r.Stats().LargestCycle, r.Stats().Levels, perSet, size)
 			}
 			seen := map[uint32]bool{}
 			for _, keys := range tests {

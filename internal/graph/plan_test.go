@@ -80,11 +80,11 @@ func TestPlan(t *testing.T) {
 			for _, c := range tt.cycles {
 				largest = max(largest, len(c))
 			}
-			if st.Levels != wantLevels || r.Levels() != wantLevels {
+			if st.Levels != wantLevels || r.Stats().Levels != wantLevels {
 				t.Errorf("Levels: got %d, want %d", st.Levels, wantLevels)
 			}
-			if st.Cycles != len(tt.cycles) || r.Cycles() != len(tt.cycles) || r.LargestCycle() != largest {
-				t.Errorf("Cycles, LargestCycle: got %d, %d, want %d, %d", st.Cycles, r.LargestCycle(), len(tt.cycles), largest)
+			if st.Cycles != len(tt.cycles) || r.Stats().Cycles != len(tt.cycles) || r.Stats().LargestCycle != largest {
+				t.Errorf("Cycles, LargestCycle: got %d, %d, want %d, %d", st.Cycles, r.Stats().LargestCycle, len(tt.cycles), largest)
 			}
 			if st.SelfLoops != tt.self || st.Edges+st.SelfLoops != len(tt.edges) {
 				t.Errorf("SelfLoops, Edges: got %d, %d, want %d, %d", st.SelfLoops, st.Edges, tt.self, len(tt.edges)-tt.self)
@@ -96,9 +96,9 @@ func TestPlan(t *testing.T) {
 func TestPlanUntouched(t *testing.T) {
 	r := newGraph(3, []edge{{0, 1}, {2, 2}}).Plan()
 	c := r.Component(2)
-	if c != NoComponent || r.IsCycle(c) || r.CycleSize(c) != 1 || r.ComponentLevel(c) != 0 {
+	if c != NoComponent || r.IsCycle(c) || r.CycleSize(c) != 1 || r.Level(2) != 0 {
 		t.Errorf("node with only a self-loop: got component %d, cycle %v, size %d, level %d, want none",
-			c, r.IsCycle(c), r.CycleSize(c), r.ComponentLevel(c))
+			c, r.IsCycle(c), r.CycleSize(c), r.Level(2))
 	}
 	if got := r.Stats().Nodes; got != 2 {
 		t.Errorf("Nodes: got %d, want 2", got)
@@ -149,8 +149,8 @@ func TestPlanLongChain(t *testing.T) {
 				g.AddEdge(n-1, 0)
 			}
 			r := g.Plan()
-			if r.Levels() != tt.levels || r.LargestCycle() != tt.largest {
-				t.Errorf("got %d levels, largest cycle %d, want %d, %d", r.Levels(), r.LargestCycle(), tt.levels, tt.largest)
+			if r.Stats().Levels != tt.levels || r.Stats().LargestCycle != tt.largest {
+				t.Errorf("got %d levels, largest cycle %d, want %d, %d", r.Stats().Levels, r.Stats().LargestCycle, tt.levels, tt.largest)
 			}
 			if got, want := r.Level(0), int32(tt.levels-1); got != want {
 				t.Errorf("Level(0): got %d, want %d", got, want)

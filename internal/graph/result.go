@@ -83,21 +83,3 @@ func (r Result) CycleSize(c uint32) int {
 	}
 	return int(r.size[c])
 }
-
-// ComponentLevel returns the level shared by the nodes of component c.
-func (r Result) ComponentLevel(c uint32) int32 {
-	if c == none {
-		return 0
-	}
-	return r.level[c]
-}
-
-// Levels returns the number of levels: 1 + the highest level.
-func (r Result) Levels() int { return r.stats.Levels }
-
-// Cycles returns the number of cycles.
-func (r Result) Cycles() int { return r.stats.Cycles }
-
-// LargestCycle returns the number of nodes of the largest cycle, 0 if
-// there is none.
-func (r Result) LargestCycle() int { return r.stats.LargestCycle }

@@ -101,17 +101,6 @@ var deps = map[string][]string{
 	"Invoice":                  {"Patient", "Group", "Practitioner", "Organization", "RelatedPerson", "Device", "Account", "ChargeItem"},
 }
 
-// Order sorts types into steps by the table above (OrderStatic): each
-// step holds types that depend on none of the types in its own or later
-// steps. A type depends on the present types its row names, directly or
-// through types that are not present; late types depend on every other
-// present type. Ties keep the classic order. It is typeSteps, the
-// ordering of both orders, over staticEdges.
-func Order(present []string) [][]string {
-	edges := staticEdges(present)
-	return typeSteps(graph.TypeOrder(present, edges, Classic), edges)
-}
-
 // staticEdges returns the references between the present types that the
 // table says data holds, as the data's references would count them.
 func staticEdges(present []string) map[[2]string]int {

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/graph"
 )
 
 // TestDepsAcyclic walks the dependency graph as Order sees it (the table,
@@ -223,14 +224,14 @@ func TestOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			steps := Order(tt.present)
+			steps := staticOrder(tt.present)
 			checkDeps(t, tt.present, steps)
 			before(t, steps, tt.before...)
 			// The input order and map iteration do not change the result.
 			rev := slices.Clone(tt.present)
 			slices.Reverse(rev)
 			for i := 0; i < 3; i++ {
-				if diff := cmp.Diff(steps, Order(rev)); diff != "" {
+				if diff := cmp.Diff(steps, staticOrder(rev)); diff != "" {
 					t.Fatalf("Order differs for the same types (-first +again):\n%s", diff)
 				}
 			}
@@ -248,7 +249,7 @@ func TestOrderSubsets(t *testing.T) {
 				present = append(present, typ)
 			}
 		}
-		checkDeps(t, present, Order(present))
+		checkDeps(t, present, staticOrder(present))
 		if t.Failed() {
 			t.Fatalf("set %d: %v", i, present)
 		}
@@ -257,16 +258,27 @@ func TestOrderSubsets(t *testing.T) {
 
 func TestOrderTies(t *testing.T) {
 	// Within a step the classic order comes first, then the names.
-	got := Order([]string{"Substance", "Endpoint", "Organization"})
+	got := staticOrder([]string{"Substance", "Endpoint", "Organization"})
 	want := [][]string{{"Endpoint", "Substance"}, {"Organization"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}
-	got = Order([]string{"Specimen", "Procedure", "Medication", "Organization", "Patient"})
+	got = staticOrder([]string{"Specimen", "Procedure", "Medication", "Organization", "Patient"})
 	if diff := cmp.Diff([][]string{{"Organization"}, {"Patient", "Medication"}, {"Procedure", "Specimen"}}, got); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}
-	if got := Order(nil); len(got) != 0 {
-		t.Errorf("Order(nil) = %v, want no steps", got)
+	if got := staticOrder(nil); len(got) != 0 {
+		t.Errorf("staticOrder(nil) = %v, want no steps", got)
 	}
+}
+
+// staticOrder sorts types into steps by the static table (OrderStatic), as analyze does: each
+// step holds types that depend on none of the types in its own or later
+// steps. A type depends on the present types its row names, directly or
+// through types that are not present; late types depend on every other
+// present type. Ties keep the classic order. It is typeSteps, the
+// ordering of both orders, over staticEdges.
+func staticOrder(present []string) [][]string {
+	edges := staticEdges(present)
+	return typeSteps(graph.TypeOrder(present, edges, Classic), edges)
 }
