@@ -24,7 +24,7 @@ bench-scale:
 	@bench/scale.sh all
 
 # HAPI's and PostgreSQL's settings for a first load, one at a time and combined, each into a
-# fresh PostgreSQL bed with about 205,000 resources (bench/settings.sh; about 80 minutes a round).
+# fresh PostgreSQL bed with about 205,000 resources (bench/settings.sh; 13-17 minutes a configuration on 2 busy cores).
 bench-settings:
 	@bench/settings.sh
 
