@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth.
-.PHONY: build test demo bench bench-grid bench-scale testbed-up testbed-down
+.PHONY: build test demo bench bench-grid bench-scale bench-settings testbed-up testbed-down
 
 build:
 	go build -o bin/minio-to-fhir ./cmd/minio-to-fhir
@@ -22,6 +22,11 @@ bench-grid:
 # PostgreSQL, killed at half, resumed and verified (bench/scale.sh; about an hour).
 bench-scale:
 	@bench/scale.sh all
+
+# HAPI's and PostgreSQL's settings for a first load, one at a time and combined, each into a
+# fresh PostgreSQL bed with about 205,000 resources (bench/settings.sh; 13-17 minutes a configuration on 2 busy cores).
+bench-settings:
+	@bench/settings.sh
 
 testbed-up:
 	@scripts/testbed up

@@ -17,6 +17,7 @@ import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import jakarta.persistence.EntityManagerFactory;
+import com.zaxxer.hikari.HikariDataSource;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -43,7 +44,7 @@ public class HapiServerConfig {
 	// ---- storage settings -------------------------------------------------------------------
 
 	@Bean
-	public JpaStorageSettings storageSettings() {
+	public JpaStorageSettings storageSettings(Environment env) {
 		JpaStorageSettings s = new JpaStorageSettings();
 
 		String strategy = Settings.env("HAPI_CLIENT_ID_STRATEGY", "ALPHANUMERIC").toUpperCase();
@@ -72,7 +73,28 @@ public class HapiServerConfig {
 		s.setExpungeEnabled(true);
 		s.setDeleteExpungeEnabled(true);
 		s.setAllowMultipleDelete(true);
+
+		bulkLoadSettings(s, env);
 		return s;
+	}
+
+	/**
+	 * The settings HAPI documents for a first (bulk) load, as Spring properties under
+	 * "hapi.fhir." named as in HAPI's starter project (-Dhapi.fhir.delete_enabled=false,
+	 * --hapi.fhir.delete_enabled=false or HAPI_FHIR_DELETE_ENABLED=false). Unset, each keeps
+	 * HAPI's default. Several only hold when chosen before the first row is written.
+	 */
+	static void bulkLoadSettings(JpaStorageSettings s, Environment env) {
+		s.setMassIngestionMode(env.getProperty("hapi.fhir.mass_ingestion_mode_enabled", Boolean.class, s.isMassIngestionMode()));
+		s.setDeleteEnabled(env.getProperty("hapi.fhir.delete_enabled", Boolean.class, s.isDeleteEnabled()));
+		s.setMatchUrlCacheEnabled(env.getProperty("hapi.fhir.match_url_cache_enabled", Boolean.class, s.isMatchUrlCacheEnabled()));
+		String tags = env.getProperty("hapi.fhir.tag_storage_mode");
+		if (tags != null && !tags.isBlank()) {
+			s.setTagStorageMode(JpaStorageSettings.TagStorageModeEnum.valueOf(tags.trim().toUpperCase()));
+		}
+		s.setIndexStorageOptimized(env.getProperty("hapi.fhir.index_storage_optimized", Boolean.class, s.isIndexStorageOptimized()));
+		s.setSuppressStringIndexingInTokens(env.getProperty(
+				"hapi.fhir.suppress_string_indexing_in_tokens", Boolean.class, s.isSuppressStringIndexingInTokens()));
 	}
 
 	@Bean
@@ -109,7 +131,14 @@ public class HapiServerConfig {
 		// No WARN per harmless SQL warning (PostgreSQL: "constraint ... does not exist, skipping"
 		// from the schema update at every start).
 		props.put("hibernate.jdbc.log.warnings", "false");
-		props.put("hibernate.jdbc.batch_size", "20");
+		// JDBC batching: 20 statements (HAPI's factory would choose 30); HAPI's factory also turns
+		// hibernate.order_inserts and order_updates on. Spring properties of the same names win
+		// (-Dhibernate.jdbc.batch_size=50 -Dhibernate.order_inserts=false ...).
+		props.put("hibernate.jdbc.batch_size", env.getProperty("hibernate.jdbc.batch_size", "20"));
+		for (String name : new String[] {"hibernate.order_inserts", "hibernate.order_updates"}) {
+			String v = env.getProperty(name);
+			if (v != null && !v.isBlank()) props.put(name, v.trim());
+		}
 		props.put("hibernate.cache.use_query_cache", "false");
 		props.put("hibernate.cache.use_second_level_cache", "false");
 		props.put("hibernate.cache.use_structured_entries", "false");
@@ -184,6 +213,7 @@ public class HapiServerConfig {
 	@EventListener
 	public void onReady(ApplicationReadyEvent event) {
 		Environment env = event.getApplicationContext().getEnvironment();
+		printBulkLoadSettings(event);
 		String port = env.getProperty("local.server.port", env.getProperty("server.port", "8080"));
 		String address = env.getProperty("server.address", "127.0.0.1");
 		double secs = (System.nanoTime() - HapiTestServer.START_NANOS) / 1e9;
@@ -199,5 +229,23 @@ public class HapiServerConfig {
 				Settings.envBool("HAPI_AUTO_CREATE_PLACEHOLDERS", false),
 				secs);
 		System.out.flush();
+	}
+
+	/** The bulk-load settings in effect, read back from the beans, on one line of stdout. */
+	private static void printBulkLoadSettings(ApplicationReadyEvent event) {
+		var ctx = event.getApplicationContext();
+		JpaStorageSettings s = ctx.getBean(JpaStorageSettings.class);
+		Map<String, Object> jpa = ctx.getBean(LocalContainerEntityManagerFactoryBean.class).getJpaPropertyMap();
+		DataSource ds = ctx.getBean(DataSource.class);
+		String pool = ds instanceof HikariDataSource h ? String.valueOf(h.getMaximumPoolSize()) : "?";
+		System.out.printf(
+				"HAPI FHIR test server settings: massIngestionMode=%s deleteEnabled=%s matchUrlCacheEnabled=%s "
+						+ "tagStorageMode=%s indexStorageOptimized=%s suppressStringIndexingInTokens=%s "
+						+ "hibernate.jdbc.batch_size=%s hibernate.order_inserts=%s hibernate.order_updates=%s "
+						+ "hikari.maximumPoolSize=%s%n",
+				s.isMassIngestionMode(), s.isDeleteEnabled(), s.isMatchUrlCacheEnabled(), s.getTagStorageMode(),
+				s.isIndexStorageOptimized(), s.isSuppressStringIndexingInTokens(),
+				jpa.get("hibernate.jdbc.batch_size"), jpa.getOrDefault("hibernate.order_inserts", "false"),
+				jpa.getOrDefault("hibernate.order_updates", "false"), pool);
 	}
 }
