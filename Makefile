@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth.
-.PHONY: build test demo bench bench-grid bench-scale testbed-up testbed-down
+.PHONY: build test demo bench bench-grid bench-scale bench-bundles testbed-up testbed-down
 
 build:
 	go build -o bin/minio-to-fhir ./cmd/minio-to-fhir
@@ -22,6 +22,11 @@ bench-grid:
 # PostgreSQL, killed at half, resumed and verified (bench/scale.sh; about an hour).
 bench-scale:
 	@bench/scale.sh all
+
+# Bundle input: Synthea's default output (30 patients, transaction and collection) loaded,
+# loaded again and verified, against blazectl; the HL7 R4 examples' Bundles (bench/bundles.sh).
+bench-bundles:
+	@bench/bundles.sh all
 
 testbed-up:
 	@scripts/testbed up
