@@ -12,7 +12,10 @@
 #                              (npm package hl7.fhir.r4.examples 4.0.1, cached), into a fresh
 #                              database; each refusal classed by its reason, order failures
 #                              (a reference to a resource of the input that was written) counted
-#   bench/bundles.sh all       both (about 25 minutes on 2 cores)
+#   bench/bundles.sh compare   only the first loads of the Synthea transactions, blazectl's and
+#                              ours, each into a fresh database, BUNDLES_ROUNDS (2) times,
+#                              alternating which goes first (the machine's load changes)
+#   bench/bundles.sh all       synthea and hl7 (about 55 minutes on a busy 2-core machine)
 #
 # blazectl comes from $BLAZECTL, else `go install github.com/samply/blazectl@$BLAZECTL_VERSION`,
 # else tools/postbundles stands in (the same requests: each file POSTed as it is, 2 at a
@@ -107,13 +110,18 @@ ours() {
 	t1=$(WORK_DIR=$run timed "$run/load1" "$bin" "${args[@]}")
 	n1=$(live)
 	read -r want miss < <(missing "$root/fhir")
+	failed=$(sed -n 's/^Failed: \([0-9,]*\).*/\1/p' "$run/load1.out" | head -1)
+	rss=$(($(field "Maximum resident set size (kbytes)" "$run/load1.time") / 1024))
+	if [ -n "${first_only:-}" ]; then
+		printf '| minio-to-fhir | %s | %s | %s s | %s | %s | %s | - | - | - | - | - | - | %s MiB | %s / %s |\n' \
+			"$name" "$want" "$t1" "${failed:-0}" "$n1" "$miss" "$rss" "$l0" "$(load)"
+		return
+	fi
 	t2=$(WORK_DIR=$run timed "$run/load2" "$bin" "${args[@]}")
 	t3=$(WORK_DIR=$run timed "$run/load3" "$bin" upload -i "$root" --failure-log "$run/failures3.log" --checkpoint-dir "$run/ckpt3")
 	n3=$(live)
 	v3=$(bumped)
 	tv=$(WORK_DIR=$run timed "$run/verify" "$bin" verify -i "$root")
-	rss=$(($(field "Maximum resident set size (kbytes)" "$run/load1.time") / 1024))
-	failed=$(sed -n 's/^Failed: \([0-9,]*\).*/\1/p' "$run/load1.out" | head -1)
 	sent3=$(sed -n 's/^Successfully uploaded: //p' "$run/load3.out" | head -1)
 	verified=$(grep -v '^$' "$run/verify.out" | tail -1)
 	printf '| minio-to-fhir | %s | %s | %s s | %s | %s | %s | %s s | %s s: %s | %s | %s | %s | %s s: %s | %s MiB | %s / %s |\n' \
@@ -147,24 +155,34 @@ theirs() {
 	t1=$(timed "$run/load1" one "$run/load1")
 	n1=$(live)
 	read -r want _ < <(missing "$root/fhir")
-	t2=$(timed "$run/load2" one "$run/load2")
-	n2=$(live)
 	local ok1 ok2
 	ok1=$(grep -h 'Status Codes' "$run/load1.providers" "$run/load1.out" | sed 's/.*]  *//' | paste -sd'+')
+	if [ -n "${first_only:-}" ]; then
+		printf '| %s | %s | %s | %s s | %s | %s | - | - | - | - | - | - | - | - | %s / %s |\n' \
+			"$(basename "$cmd")" "$name" "$want" "$t1" "$ok1" "$n1" "$l0" "$(load)"
+		return
+	fi
+	t2=$(timed "$run/load2" one "$run/load2")
+	n2=$(live)
 	ok2=$(grep -h 'Status Codes' "$run/load2.providers" "$run/load2.out" | sed 's/.*]  *//' | paste -sd'+')
 	printf '| %s | %s | %s | %s s | %s | %s | - | %s s: %s | - | %s | %s | %s | - | - | %s / %s |\n' \
 		"$(basename "$cmd")" "$name" "$want" "$t1" "$ok1" "$n1" "$t2" "$ok2" "$n2" $((n2 - n1)) "$(bumped)" "$l0" "$(load)"
+}
+
+# header TX COLL: what the Synthea table is about, and its head.
+header() {
+	echo "Synthea 3.3.0, 30 patients (seed 42): transaction $(find "$1/fhir" -name '*.json' | wc -l) files, $(du -sh "$1/fhir" | cut -f1); collection $(find "$2/fhir" -name '*.json' | wc -l) files, $(du -sh "$2/fhir" | cut -f1)"
+	echo "$(date -u +%FT%TZ), commit $(git rev-parse --short HEAD), $(nproc) cores, HAPI FHIR 8.8.0 on PostgreSQL (scripts/testbed), each row a fresh database"
+	echo
+	echo "| tool | input | distinct Type/id | load 1 | failed (ours) or status codes (blazectl) | resources after 1 | ids missing | load 2: the same command | load 3: all sent again (ours) | resources after | new since load 1 | at version > 1 | verify | peak RSS | load avg before / after |"
+	echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|---|"
 }
 
 synthea() {
 	local tx coll
 	tx=$(scripts/synthea -p 30 -f transaction)
 	coll=$(scripts/synthea -p 30 -f collection)
-	echo "Synthea 3.3.0, 30 patients (seed 42): transaction $(find "$tx/fhir" -name '*.json' | wc -l) files, $(du -sh "$tx/fhir" | cut -f1); collection $(find "$coll/fhir" -name '*.json' | wc -l) files, $(du -sh "$coll/fhir" | cut -f1)"
-	echo "$(date -u +%FT%TZ), commit $(git rev-parse --short HEAD), $(nproc) cores, HAPI FHIR 8.8.0 on PostgreSQL (scripts/testbed), each row a fresh database"
-	echo
-	echo "| tool | input | distinct Type/id | load 1 | failed (ours) or status codes (blazectl) | resources after 1 | ids missing | load 2: the same command | load 3: all sent again (ours) | resources after | new since load 1 | at version > 1 | verify | peak RSS | load avg before / after |"
-	echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|---|"
+	header "$tx" "$coll"
 	local rounds=${BUNDLES_ROUNDS:-1} r
 	for r in $(seq "$rounds"); do
 		if [ $((r % 2)) = 1 ]; then
@@ -176,6 +194,23 @@ synthea() {
 		fi
 	done
 	ours collection "$coll"
+}
+
+# compare: the first loads only, alternating which tool goes first.
+compare() {
+	local tx coll r first_only=1
+	tx=$(scripts/synthea -p 30 -f transaction)
+	coll=$(scripts/synthea -p 30 -f collection)
+	header "$tx" "$coll"
+	for r in $(seq "${BUNDLES_ROUNDS:-2}"); do
+		if [ $((r % 2)) = 1 ]; then
+			theirs blazectl-transaction "$tx"
+			ours transaction "$tx"
+		else
+			ours transaction "$tx"
+			theirs blazectl-transaction "$tx"
+		fi
+	done
 }
 
 # hl7: the examples' transaction, batch and collection Bundles, loaded, each refusal classed.
@@ -234,13 +269,14 @@ EOF
 case ${1:-all} in
 synthea) synthea ;;
 hl7) hl7 ;;
+compare) compare ;;
 all)
 	synthea
 	echo
 	hl7
 	;;
 *)
-	echo "usage: bench/bundles.sh synthea|hl7|all" >&2
+	echo "usage: bench/bundles.sh synthea|hl7|compare|all" >&2
 	exit 2
 	;;
 esac
