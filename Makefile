@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth.
-.PHONY: build test demo bench bench-grid bench-scale bench-settings testbed-up testbed-down
+.PHONY: build test demo bench bench-grid bench-scale bench-settings bench-bundles testbed-up testbed-down
 
 build:
 	go build -o bin/minio-to-fhir ./cmd/minio-to-fhir
@@ -27,6 +27,11 @@ bench-scale:
 # fresh PostgreSQL bed with about 205,000 resources (bench/settings.sh; 13-17 minutes a configuration on 2 busy cores).
 bench-settings:
 	@bench/settings.sh
+
+# Bundle input: Synthea's default output (30 patients, transaction and collection) loaded,
+# loaded again and verified, against blazectl; the HL7 R4 examples' Bundles (bench/bundles.sh).
+bench-bundles:
+	@bench/bundles.sh all
 
 testbed-up:
 	@scripts/testbed up

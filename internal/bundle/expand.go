@@ -17,6 +17,7 @@ import (
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhirtype"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/origin"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/refs"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
 )
 
@@ -308,9 +309,12 @@ func (x *expander) put(file string, n int, res []byte, d decision, lookup func(s
 	if d.act != write {
 		return x.write(typeOr(d.typ), file, n, d.reason, x.compact(res))
 	}
-	c := x.compact(res)
-	out, k := rewrite(nil, c, lookup)
-	x.st.Rewritten += k
+	out := x.compact(res)
+	if !refs.Opaque(d.typ) {
+		var k int
+		out, k = rewrite(nil, out, lookup)
+		x.st.Rewritten += k
+	}
 	if d.addID {
 		out = withID(nil, out, d.id)
 		x.st.IDsFromURL++

@@ -247,3 +247,47 @@ func TestExpandBundleLines(t *testing.T) {
 		t.Errorf("stats %+v: want 1 file, 2 Bundles, 1 GET not written, 1 reference rewritten", st)
 	}
 }
+
+// TestExpandStoredBundleNotRewritten: an entry that is itself a Bundle is
+// stored as it is: its references resolve inside it, by its own entries'
+// fullUrls, so a fullUrl of the same value elsewhere in the input does not
+// rewrite them (a document or message stored whole likewise).
+func TestExpandStoredBundleNotRewritten(t *testing.T) {
+	inner := `{"resourceType":"Bundle","id":"inner","type":"collection","entry":[{"fullUrl":"urn:uuid:p9","resource":{"resourceType":"Patient","id":"p9"}},` +
+		`{"fullUrl":"urn:uuid:o9","resource":{"resourceType":"Observation","id":"o9","subject":{"reference":"urn:uuid:p9"}}}]}`
+	dir := t.TempDir()
+	files := map[string]string{
+		"outer.json": `{"resourceType":"Bundle","type":"collection","entry":[` +
+			`{"fullUrl":"urn:uuid:p9","resource":{"resourceType":"Patient","id":"p9"}},` +
+			`{"fullUrl":"urn:uuid:o8","resource":{"resourceType":"Observation","id":"o8","subject":{"reference":"urn:uuid:p9"}}},` +
+			`{"fullUrl":"http://ex.org/Bundle/inner","resource":` + inner + `}]}`,
+		"doc.json": `{"resourceType":"Bundle","id":"d","type":"document","entry":[{"resource":{"resourceType":"Composition","id":"c","subject":{"reference":"urn:uuid:p9"}}}]}`,
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := source.Dir{Path: dir}.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Expand(context.Background(), list, Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	lines, _ := spooled(t, res)
+	want := []string{
+		`doc.json entry 1 Bundle: {"resourceType":"Bundle","id":"d","type":"document","entry":[{"resource":{"resourceType":"Composition","id":"c","subject":{"reference":"urn:uuid:p9"}}}]}`,
+		`outer.json entry 1 Patient: {"resourceType":"Patient","id":"p9"}`,
+		`outer.json entry 2 Observation: {"resourceType":"Observation","id":"o8","subject":{"reference":"Patient/p9"}}`,
+		`outer.json entry 3 Bundle: ` + inner,
+	}
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("spooled entries (-want +got):\n%s", diff)
+	}
+	if got := res.Stats.Rewritten; got != 1 {
+		t.Errorf("rewritten: got %d, want 1 (the outer Observation's only)", got)
+	}
+}

@@ -220,7 +220,7 @@ func (z *analyzer) line(typ string, ti int, id []byte, line source.Line) {
 			a.NumericExamples = append(a.NumericExamples, typ+"/"+string(id))
 		}
 	}
-	if !z.refs {
+	if !z.refs || refs.Opaque(typ) {
 		return
 	}
 	nt := len(fhirtype.R4)

@@ -48,6 +48,9 @@ func dependencies(b *batch) [][]int {
 	var after [][]int
 	forward := false
 	for i := range b.entries {
+		if refs.Opaque(b.entries[i].typ) {
+			continue
+		}
 		refs.Each(b.bundle.Resource(i), func(raw []byte) {
 			r := refs.Parse(string(raw), "")
 			if !r.Local() {

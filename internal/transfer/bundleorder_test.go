@@ -63,6 +63,7 @@ func TestOrderEntries(t *testing.T) {
 			res("Observation/o", "Patient?identifier=x", "#c", "urn:uuid:6c0fb2a5-5e5f-4e6e-9e47-0e8a4c8c3b1a"), res("Patient/p"),
 		}, []int{1, 2}},
 		{"one entry", []string{res("Observation/a", "Patient/p")}, []int{1}},
+		{"a stored Bundle's references are its own", []string{res("Bundle/b", "Patient/p"), res("Patient/p")}, []int{1, 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
