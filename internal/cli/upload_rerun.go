@@ -142,7 +142,10 @@ func (r *rerun) skipUnchanged(p *plan.Plan, out io.Writer) {
 		}
 	}
 	p.Steps = steps
-	fmt.Fprintf(out, "%d files unchanged since the load of %s: not sent again (--fresh sends them again)\n\n", n, stamp(r.match.Since()))
+	if n == 0 {
+		return // only files the plan does not send matched (a Bundle folder's metadata)
+	}
+	fmt.Fprintf(out, "%s unchanged since the load of %s: not sent again (--fresh sends them again)\n\n", progress.Plural(n, "file", "files"), stamp(r.match.Since()))
 }
 
 // record adds a load that left every resource it read on the server,
