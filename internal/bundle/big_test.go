@@ -6,11 +6,10 @@ import (
 	"io"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
+	"github.com/minio-to-fhir/minio-to-fhir/tools/heapwatch"
 )
 
 // bigBundle is a transaction Bundle of about size bytes, made as it is
@@ -54,41 +53,15 @@ func bigFile(size int64) source.File {
 		Open: func(context.Context) (io.ReadCloser, error) { return newBigBundle(size), nil }}
 }
 
-// peakHeap samples the heap in use while fn runs and returns the most it saw.
-func peakHeap(fn func()) uint64 {
-	var peak uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond): // a sample a millisecond
-			}
-		}
-	}()
-	fn()
-	close(stop)
-	wg.Wait()
-	return peak
-}
-
 // TestExpandBoundedMemory streams a Bundle of 16 MiB: the heap stays far
 // below its size (the entries are read one at a time; what grows is the
 // fullUrl map, about 30 bytes an entry). BenchmarkExpand1GiB does the
 // same with 1 GiB.
 func TestExpandBoundedMemory(t *testing.T) {
 	const size = 16 << 20
-	runtime.GC()
 	var res *Result
 	var err error
-	peak := peakHeap(func() {
+	peak := heapwatch.Peak(func() {
 		res, err = Expand(context.Background(), []source.File{bigFile(size)}, Options{TempDir: t.TempDir()})
 	})
 	if err != nil {
@@ -99,9 +72,9 @@ func TestExpandBoundedMemory(t *testing.T) {
 		t.Errorf("stats %+v: want over 15,000 resources, none refused, one reference rewritten in each Observation", res.Stats)
 	}
 	if peak > size/2 {
-		t.Errorf("heap in use peaked at %.1f MiB for a Bundle of %d MiB; want at most half of it", float64(peak)/(1<<20), size>>20)
+		t.Errorf("live heap peaked at %.1f MiB for a Bundle of %d MiB; want at most half of it", float64(peak)/(1<<20), size>>20)
 	}
-	t.Logf("%d entries, heap in use at most %.1f MiB", res.Stats.Entries, float64(peak)/(1<<20))
+	t.Logf("%d entries, live heap at most %.1f MiB", res.Stats.Entries, float64(peak)/(1<<20))
 }
 
 // TestURLsMemory measures the fullUrl map: what it costs an entry.
@@ -131,7 +104,7 @@ func BenchmarkExpand1GiB(b *testing.B) {
 	for range b.N {
 		var res *Result
 		var err error
-		peak := peakHeap(func() {
+		peak := heapwatch.Peak(func() {
 			res, err = Expand(context.Background(), []source.File{bigFile(1 << 30)}, Options{TempDir: b.TempDir()})
 		})
 		if err != nil {
