@@ -1,5 +1,5 @@
 # Shortcuts; the scripts are the source of truth.
-.PHONY: build test demo bench bench-grid bench-scale bench-settings bench-bundles testbed-up testbed-down
+.PHONY: build test demo bench bench-grid bench-scale bench-curve bench-settings bench-bundles testbed-up testbed-down
 
 build:
 	go build -o bin/minio-to-fhir ./cmd/minio-to-fhir
@@ -22,6 +22,11 @@ bench-grid:
 # PostgreSQL, killed at half, resumed and verified (bench/scale.sh; about an hour).
 bench-scale:
 	@bench/scale.sh all
+
+# HAPI's rate as its tables grow: 5 M resources into HAPI on PostgreSQL with the combined
+# first-load settings, a row every 5% (bench/scale.sh curve; SCALE_MINUTES caps it).
+bench-curve:
+	@bench/scale.sh curve
 
 # HAPI's and PostgreSQL's settings for a first load, one at a time and combined, each into a
 # fresh PostgreSQL bed with about 205,000 resources (bench/settings.sh; 13-17 minutes a configuration on 2 busy cores).

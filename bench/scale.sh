@@ -7,7 +7,14 @@
 #                                HAPI on PostgreSQL with the defaults, killed with
 #                                SIGKILL at about half, resumed, then verified; the
 #                                server's count, the client's RSS and CPU sampled
-#   bench/scale.sh all           both
+#   bench/scale.sh curve [N]     HAPI's rate as its tables grow: N (default 5,000,000)
+#                                resources in one run, nothing killed, the bed with
+#                                SCALE_CONFIG's settings (bench/server.sh; default
+#                                combined), for at most SCALE_MINUTES minutes (default no
+#                                limit; then the client is stopped with SIGINT); a row
+#                                every 5% of N: the rate, HAPI's and PostgreSQL's CPU per
+#                                resource, PostgreSQL's size
+#   bench/scale.sh all           memory and load
 #
 # Data, beds and logs go to $SCALE_DIR (default /tmp/m2f-scale); each run
 # prints a table in Markdown for bench/RESULTS.md. Needs about 12 GB of disk
@@ -17,6 +24,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+# shellcheck source=bench/server.sh
+. bench/server.sh
 out=${SCALE_DIR:-/tmp/m2f-scale}
 mkdir -p "$out"
 bin=$out/minio-to-fhir
@@ -163,15 +172,71 @@ load() {
 	}' "$run/samples"
 }
 
+# curve N: N resources into a fresh bed with SCALE_CONFIG's settings in one run; every
+# 20 s the server's count, HAPI's and PostgreSQL's CPU ticks and PostgreSQL's size.
+curve() {
+	local n=${1:-5000000} cfg=${SCALE_CONFIG:-combined} dir
+	dir=$(data "$n")
+	local bed_env=(TESTBED_STATE_ROOT="$out/beds" HAPI_PORT=25080 MINIO_PORT=25090 HAPI_DB=postgres TESTBED_SERVICES=hapi)
+	local state=$out/beds/bed-25080-25090
+	env "${bed_env[@]}" scripts/testbed down >/dev/null 2>&1 || true # a new cluster: some settings hold from the first row
+	eval "$(env "${bed_env[@]}" HAPI_JAVA_OPTS="${jopts[$cfg]:-}" PG_OPTS="${popts[$cfg]:-}" scripts/testbed up)"
+	[ "${SCALE_KEEP_BED:-}" = 1 ] || trap 'env '"${bed_env[*]}"' scripts/testbed down' EXIT
+	local run=$out/curve-$cfg-$n
+	rm -rf "$run"
+	mkdir -p "$run"
+	grep -m1 'test server settings' "$state/hapi.log" | sed 's/.*settings: //' >"$run/hapi-settings"
+	local total hapi_pid tck
+	total=$(python3 -c "import json;print(json.load(open('$dir/manifest.json'))['resources'])")
+	hapi_pid=$(cat "$state/hapi.pid")
+	tck=$(getconf CLK_TCK)
+	echo "curve: $total resources into $FHIR_BASE_URL (PostgreSQL), settings $cfg: $(cat "$run/hapi-settings")"
+	FHIR_BASE_URL=$FHIR_BASE_URL WORK_DIR=$run "$bin" upload -i "$dir" --failure-log "$run/failures.log" \
+		--checkpoint-dir "$run/ckpt" --report "$run/report.json" --report-html "$run/report.html" \
+		>"$run/load.out" 2>"$run/load.err" &
+	local pid=$! start=$SECONDS
+	local mins=${SCALE_MINUTES:-0}
+	local deadline=$((mins > 0 ? start + mins * 60 : 0))
+	curve_sample() {
+		echo "$(date +%s) $(psql "$FHIR_DB" -XAtqc "select count(*) from hfj_resource") $(ticks "$hapi_pid") $(pg_ticks "$state") \
+$(psql "$FHIR_DB" -XAtqc "select pg_database_size(current_database())") $(cut -d' ' -f1 /proc/loadavg)" >>"$run/samples"
+	}
+	while kill -0 $pid 2>/dev/null; do
+		curve_sample
+		if [ "$deadline" -gt 0 ] && [ "$SECONDS" -ge "$deadline" ]; then
+			echo "curve: SCALE_MINUTES=$mins reached; stopping the client with SIGINT"
+			kill -INT $pid
+			break
+		fi
+		sleep 20
+	done
+	wait $pid || true
+	curve_sample
+	grep -E "^(Total resources|Successfully uploaded|Failed|Duration)" "$run/load.out" || true
+	echo
+	echo "| server holds | at (s) | resources/s since the last row | HAPI CPU ms/res | PostgreSQL CPU ms/res | PostgreSQL MB | load avg |"
+	echo "|--:|--:|--:|--:|--:|--:|--:|"
+	awk -v total="$total" -v tck="$tck" '$2 ~ /^[0-9]+$/ {
+		if (!started) { t0 = $1; tp = $1; n0 = $2; h0 = $3; p0 = $4; started = 1; next }
+		step = int($2 * 20 / total)
+		if (step > last && $2 > n0) {
+			printf "| %d (%d%%) | %d | %.0f | %.2f | %.2f | %d | %s |\n", $2, $2 * 100 / total, $1 - t0, ($2 - n0) / ($1 - tp),
+				($3 - h0) * 1000 / tck / ($2 - n0), ($4 - p0) * 1000 / tck / ($2 - n0), $5 / 1048576, $6
+			last = step; tp = $1; n0 = $2; h0 = $3; p0 = $4
+		}
+	}' "$run/samples"
+}
+
 case ${1:-all} in
 memory) memory ;;
 load) load "${2:-1000000}" ;;
+curve) curve "${2:-5000000}" ;;
 all)
 	memory
 	load 1000000
 	;;
 *)
-	echo "usage: bench/scale.sh memory|load [N]|all" >&2
+	echo "usage: bench/scale.sh memory|load [N]|curve [N]|all" >&2
 	exit 2
 	;;
 esac

@@ -40,22 +40,9 @@ export HAPI_PORT=${SETTINGS_HAPI_PORT:-22780} PG_PORT=${SETTINGS_PG_PORT:-22732}
 export MINIO_PORT=$((HAPI_PORT + 10)) HAPI_DB=postgres TESTBED_SERVICES=hapi TESTBED_STATE_ROOT=$out/beds
 state=$TESTBED_STATE_ROOT/bed-$HAPI_PORT-$MINIO_PORT
 
-# The configurations: NAME, HAPI's Java options, PostgreSQL's options.
-declare -A jopts popts
-all_configs=(stock mass nodelete inline idxopt notext jdbcbatch pool synccommit wal shbuf combined)
-jopts[stock]=""
-jopts[mass]="-Dhapi.fhir.mass_ingestion_mode_enabled=true"
-jopts[nodelete]="-Dhapi.fhir.delete_enabled=false -Dhapi.fhir.match_url_cache_enabled=true"
-jopts[inline]="-Dhapi.fhir.tag_storage_mode=INLINE"
-jopts[idxopt]="-Dhapi.fhir.index_storage_optimized=true"
-jopts[notext]="-Dhapi.fhir.suppress_string_indexing_in_tokens=true"
-jopts[jdbcbatch]="-Dhibernate.jdbc.batch_size=50 -Dhibernate.order_inserts=true -Dhibernate.order_updates=true"
-jopts[pool]="-Dspring.datasource.hikari.maximum-pool-size=30"
-popts[synccommit]="-c synchronous_commit=off"
-popts[wal]="-c max_wal_size=8GB -c checkpoint_timeout=30min"
-popts[shbuf]="-c shared_buffers=2GB"
-jopts[combined]="${jopts[mass]} ${jopts[nodelete]} ${jopts[inline]} ${jopts[idxopt]} ${jopts[notext]} ${jopts[jdbcbatch]} ${jopts[pool]}"
-popts[combined]="${popts[synccommit]} ${popts[wal]} ${popts[shbuf]}"
+# The configurations (jopts, popts, all_configs) and ticks, pg_ticks.
+# shellcheck source=bench/server.sh
+. bench/server.sh
 
 say() { printf 'settings: %s\n' "$*" >&2; }
 
@@ -75,27 +62,6 @@ data() {
 		done
 		touch "$dir/.profiled"
 	fi
-}
-
-# ticks PID...: utime + stime of the processes, in clock ticks.
-ticks() {
-	local p sum=0
-	for p in "$@"; do
-		[ -r "/proc/$p/stat" ] || continue
-		set -- $(sed 's/.*) //' "/proc/$p/stat")
-		sum=$((sum + ${12} + ${13}))
-	done
-	echo $sum
-}
-
-# pg_ticks: PostgreSQL's CPU so far: the postmaster's own and its ended children's
-# (cutime + cstime), plus its live children's.
-pg_ticks() {
-	local pm f
-	pm=$(head -1 "$state/pg/data/postmaster.pid" 2>/dev/null || cat "$state/pg.pid")
-	f=$(sed 's/.*) //' "/proc/$pm/stat")
-	set -- $f
-	echo $((${12} + ${13} + ${14} + ${15} + $(ticks $(pgrep -P "$pm"))))
 }
 
 # verdict FILE: "complete" or what else verify's last line says.
@@ -126,12 +92,12 @@ run() {
 	FHIR_BASE_URL=$FHIR_BASE_URL "$bin" "${common[@]}" -i "$out/data-warm" --report "$dir/warm.json" >"$dir/warm.out" 2>&1 || true
 	local la0 h0 p0 t0 t1
 	la0=$(cut -d' ' -f1-3 /proc/loadavg)
-	h0=$(ticks "$hapi_pid") p0=$(pg_ticks) t0=$(date +%s.%N)
+	h0=$(ticks "$hapi_pid") p0=$(pg_ticks "$state") t0=$(date +%s.%N)
 	local rc=0
 	FHIR_BASE_URL=$FHIR_BASE_URL "$bin" "${common[@]}" -i "$out/data" --report "$dir/load.json" >"$dir/load.out" 2>"$dir/load.err" || rc=$?
 	t1=$(date +%s.%N)
 	local h1 p1 la1
-	h1=$(ticks "$hapi_pid") p1=$(pg_ticks) la1=$(cut -d' ' -f1-3 /proc/loadavg)
+	h1=$(ticks "$hapi_pid") p1=$(pg_ticks "$state") la1=$(cut -d' ' -f1-3 /proc/loadavg)
 	local conns
 	conns=$(sql "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()")
 	local size
