@@ -117,3 +117,75 @@ func countLines(t *testing.T, path string) int {
 	must(t, err)
 	return strings.Count(string(data), "\n")
 }
+
+// TestRerunBundles: a finished load records Bundle files as it records
+// NDJSON files, each with the first resource written from it as its
+// sample. The same upload again sends nothing. After one Bundle file
+// changes, every Bundle entry is sent again (those not changed answered
+// "unchanged") and the new one created. After a file's sample is deleted
+// on the server, everything is sent again.
+func TestRerunBundles(t *testing.T) {
+	bed := testbed.Default(t)
+	s := server{base: bed.FHIRBaseURL}
+	p := randomID(t)
+	bundle := func(entries ...string) string {
+		return `{"resourceType":"Bundle","type":"transaction","entry":[` + strings.Join(entries, ",") + `]}`
+	}
+	patient := func(id string) string {
+		return fmt.Sprintf(`{"fullUrl":"urn:uuid:%s","resource":{"resourceType":"Patient","id":"%s"},"request":{"method":"POST","url":"Patient"}}`, id, id)
+	}
+	obs := func(id, subject string) string {
+		return fmt.Sprintf(`{"fullUrl":"urn:uuid:%s","resource":{"resourceType":"Observation","id":"%s","status":"final","code":{"text":"x"},`+
+			`"subject":{"reference":"urn:uuid:%s"}},"request":{"method":"POST","url":"Observation"}}`, id, id, subject)
+	}
+	// The Observation first: it is a.json's sample, and deleting it
+	// breaks no reference.
+	dir := writeTree(t, map[string]string{
+		"a.json": bundle(obs(p+"-a1", p+"-a"), patient(p+"-a")),
+		"b.json": bundle(patient(p+"-b"), obs(p+"-b1", p+"-b")),
+	})
+	tmp := t.TempDir()
+	report := filepath.Join(tmp, "report.json")
+	args := []string{"upload", "-i", dir, "--failure-log", filepath.Join(tmp, "f.log"), "--report", report, "--checkpoint-dir", tmp}
+	load := func(what string) (result, rerunReport) {
+		t.Helper()
+		r := run(t, fhirSettings(bed.FHIRBaseURL), args...)
+		if r.code != cli.ExitOK {
+			t.Fatalf("%s: exit %d\n%s\n%s", what, r.code, r.stdout, r.stderr)
+		}
+		var rep rerunReport
+		data, err := os.ReadFile(report)
+		must(t, err)
+		must(t, json.Unmarshal(data, &rep))
+		return r, rep
+	}
+
+	if _, first := load("first load"); first.Created != 4 || first.Failed != 0 {
+		t.Fatalf("first load: %d created, %d failed; want 4, 0", first.Created, first.Failed)
+	}
+	r, again := load("rerun")
+	if again.UnchangedFiles != 2 || again.Read != 0 || !strings.Contains(r.stdout, "2 files unchanged since the load of ") {
+		t.Errorf("rerun: %d files unchanged, %d resources read; want 2 and 0, nothing sent:\n%s", again.UnchangedFiles, again.Read, r.stdout)
+	}
+
+	// b.json changed: an Observation more.
+	must(t, os.WriteFile(filepath.Join(dir, "b.json"), []byte(bundle(patient(p+"-b"), obs(p+"-b1", p+"-b"), obs(p+"-b2", p+"-b"))), 0o644))
+	r, partial := load("rerun after a change")
+	if partial.Read != 5 || partial.Created != 1 || partial.Unchanged != 4 || partial.Failed != 0 {
+		t.Errorf("rerun after a change: %d read, %d created, %d unchanged, %d failed; want 5, 1, 4, 0\n%s",
+			partial.Read, partial.Created, partial.Unchanged, partial.Failed, r.stdout)
+	}
+	if _, again = load("rerun after the changed load"); again.UnchangedFiles != 2 || again.Read != 0 {
+		t.Errorf("rerun after the changed load: %d files unchanged, %d read; want 2 and 0", again.UnchangedFiles, again.Read)
+	}
+
+	// a.json's sample deleted on the server: all is sent again.
+	if code, body := s.do(t, http.MethodDelete, "Observation/"+p+"-a1", nil, nil); code != http.StatusOK && code != http.StatusNoContent {
+		t.Fatalf("delete Observation/%s-a1: %d %s", p, code, body)
+	}
+	r, full := load("rerun after a delete")
+	if !strings.Contains(r.stdout, "is not on the server: sending them again") || full.Read != 5 || full.Created+full.Updated != 1 || full.Failed != 0 {
+		t.Errorf("rerun after a delete: %d read, %d created, %d updated, %d failed; want 5 read, 1 written again, 0 failed, and the reason:\n%s",
+			full.Read, full.Created, full.Updated, full.Failed, r.stdout)
+	}
+}

@@ -35,7 +35,11 @@ type Result struct {
 	// resource type of the Bundles.
 	Files []source.File
 	Stats Stats
-	dir   string
+	// Read names each Bundle file read (and each NDJSON file of Bundles)
+	// with the first resource written from it, as Type/id ("" when it
+	// gave none): what a record of a finished load keeps of it.
+	Read map[string]string
+	dir  string
 }
 
 // Close removes the spool.
@@ -77,6 +81,10 @@ func Expand(ctx context.Context, files []source.File, opts Options) (*Result, er
 		return nil, fmt.Errorf("spool for Bundle entries: %w", err)
 	}
 	res.dir = dir
+	res.Read = make(map[string]string, len(bundles))
+	for _, f := range bundles {
+		res.Read[f.Name] = ""
+	}
 	x := &expander{res: res, st: &res.Stats, urls: newURLs(), dir: dir, out: map[string]*spoolOut{}}
 	if err := x.run(ctx, bundles); err != nil {
 		res.Close()
@@ -320,6 +328,9 @@ func (x *expander) put(file string, n int, res []byte, d decision, lookup func(s
 		x.st.IDsFromURL++
 	}
 	x.st.Resources++
+	if x.res.Read[file] == "" {
+		x.res.Read[file] = d.typ + "/" + d.id
+	}
 	return x.write(d.typ, file, n, "", out)
 }
 

@@ -172,6 +172,24 @@ func TestExpand(t *testing.T) {
 	if diff := cmp.Diff(wantStats, st); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
+	// Each file read as JSON, with the first resource written from it.
+	wantRead := map[string]string{
+		"fhir/A_Patient.json":               "Observation/obs1",
+		"fhir/hospitalInformation1.json.gz": "Organization/org1",
+		"fhir/searchset.json":               "Patient/pat2",
+		"fhir/cut.json":                     "Patient/cut1",
+		"fhir/response.json":                "",
+		"fhir/doc.json":                     "Bundle/d1",
+		"fhir/doc-late.json":                "Bundle/d2",
+		"fhir/single.json":                  "Practitioner/pr1",
+		"fhir/broken.json":                  "",
+		"metadata/run.json":                 "",
+		"metadata/list.json":                "",
+		"fhir/parameters.json":              "",
+	}
+	if diff := cmp.Diff(wantRead, res.Read); diff != "" {
+		t.Errorf("files read and their first resource (-want +got):\n%s", diff)
+	}
 	wantNotFHIR := []NotFHIR{
 		{File: "fhir/parameters.json", Why: "a Parameters resource with no id, so nothing to write it under"},
 		{File: "metadata/list.json", Why: "JSON, but not a FHIR resource or Bundle (not an object)"},

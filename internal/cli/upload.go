@@ -435,7 +435,7 @@ func (u *uploadRun) send(ctx context.Context) error {
 	stopMetrics()
 	opts.Reporter.Close()
 	if runErr == nil && sum.Failed == 0 && len(sum.FileProblems) == 0 {
-		if err := u.rr.record(sum, planFiles(u.p), u.in.Bundles.Stats.NotFHIR); err != nil {
+		if err := u.rr.record(sum, planFiles(u.p), u.in.Bundles); err != nil {
 			fmt.Fprintf(env.Stderr, "warning: %v: a rerun will send these files again\n", err)
 		}
 	}

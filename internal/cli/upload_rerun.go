@@ -150,13 +150,15 @@ func (r *rerun) skipUnchanged(p *plan.Plan, out io.Writer) {
 
 // record adds a load that left every resource it read on the server,
 // with the first resource of each file (the plan read it) as its sample.
-func (r *rerun) record(sum *transfer.Summary, sent []plan.File, notFHIR []bundle.NotFHIR) error {
+// A Bundle file is recorded by itself (the NDJSON it is expanded into is
+// the tool's own), with the first resource written from it as its
+// sample: a rerun over the same Bundle files sends nothing, and one with
+// a Bundle file changed sends every Bundle entry again.
+func (r *rerun) record(sum *transfer.Summary, sent []plan.File, bundles *bundle.Result) error {
 	if r == nil {
 		return nil
 	}
 	ld := ledger.Load{At: time.Now().UTC(), Landed: map[string]int{}}
-	// Only the files of the input as listed: the NDJSON a Bundle file is
-	// expanded into is the tool's own, and a Bundle file is sent again.
 	listed := map[string]bool{}
 	for _, f := range r.files {
 		listed[f.Name] = true
@@ -166,15 +168,12 @@ func (r *rerun) record(sum *transfer.Summary, sent []plan.File, notFHIR []bundle
 			ld.Files = append(ld.Files, ledger.File{Name: f.Name, Size: f.Size, Version: f.Version, Sample: f.First})
 		}
 	}
-	// JSON files that are not FHIR (a generator's manifest beside the
-	// data) count as read as they are, so that they do not make every
-	// rerun read the input again.
-	skipped := map[string]bool{}
-	for _, n := range notFHIR {
-		skipped[n.File] = true
-	}
+	// The Bundle files, and the JSON files that are not FHIR (a
+	// generator's manifest beside the data, with no sample): as read, so
+	// that they do not make every rerun read the input again.
 	for _, f := range r.files {
-		if skipped[f.Name] {
+		if sample, ok := bundles.Read[f.Name]; ok {
+			f.Sample = sample
 			ld.Files = append(ld.Files, f)
 		}
 	}
