@@ -15,6 +15,12 @@
 #   bench/bundles.sh compare   only the first loads of the Synthea transactions, blazectl's and
 #                              ours, each into a fresh database, BUNDLES_ROUNDS (2) times,
 #                              alternating which goes first (the machine's load changes)
+#   bench/bundles.sh condref   Synthea's transactions as they are (HAPI resolves each
+#                              conditional reference with a search) against the same with every
+#                              conditional reference to a resource of the input rewritten to
+#                              Type/id beforehand (what the tool would send if it resolved them
+#                              itself), each into a fresh database, BUNDLES_ROUNDS (2) times,
+#                              alternating: load time, HAPI's and PostgreSQL's CPU per entry
 #   bench/bundles.sh all       synthea and hl7 (about 55 minutes on a busy 2-core machine)
 #
 # blazectl comes from $BLAZECTL, else `go install github.com/samply/blazectl@$BLAZECTL_VERSION`,
@@ -29,6 +35,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+# shellcheck source=bench/server.sh
+. bench/server.sh
 out=${BUNDLES_DIR:-/tmp/m2f-bundles-bench}
 cache=${TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/minio-to-fhir}
 mkdir -p "$out"
@@ -266,17 +274,105 @@ print("order failures: %d" % sum(n for k, n in why.items() if k.startswith("ORDE
 EOF
 }
 
+# resolve_conditional FROM TO: a copy of the Synthea output FROM in TO with every conditional
+# reference (Type?identifier=system|value) that names one resource of the input rewritten
+# to its Type/id; prints how many were rewritten and how many left.
+resolve_conditional() {
+	python3 - "$1" "$2" <<'EOF'
+import json, os, re, shutil, sys
+src, dst = sys.argv[1], sys.argv[2]
+shutil.copytree(src, dst, dirs_exist_ok=True)
+files = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(dst, "fhir")) for f in fs if f.endswith(".json")]
+by_ident = {}
+for f in files:
+    for e in json.load(open(f)).get("entry", []):
+        r = e.get("resource") or {}
+        for i in r.get("identifier", []):
+            if i.get("system") and i.get("value"):
+                by_ident.setdefault((r["resourceType"], i["system"] + "|" + i["value"]), set()).add(r["resourceType"] + "/" + r["id"])
+cond = re.compile(r"^([A-Za-z]+)\?identifier=(.+)$")
+done = left = 0
+def walk(x):
+    global done, left
+    if isinstance(x, dict):
+        ref = x.get("reference")
+        if isinstance(ref, str):
+            m = cond.match(ref)
+            if m:
+                hit = by_ident.get((m.group(1), m.group(2)), set())
+                if len(hit) == 1:
+                    x["reference"] = next(iter(hit))
+                    done += 1
+                else:
+                    left += 1
+        for v in x.values():
+            walk(v)
+    elif isinstance(x, list):
+        for v in x:
+            walk(v)
+for f in files:
+    d = json.load(open(f))
+    walk(d)
+    json.dump(d, open(f, "w"), indent=2)
+print(done, left)
+EOF
+}
+
+# condrun NAME ROOT: ROOT loaded with the defaults into a fresh database; one table row.
+condrun() {
+	local name=$1 root=$2 run=$out/condref-$1 state hapi h0 p0 h1 p1 t tck n failed l0
+	rm -rf "$run" && mkdir -p "$run"
+	fresh
+	state=$out/beds/bed-${BUNDLES_HAPI_PORT:-21580}-$((${BUNDLES_HAPI_PORT:-21580} + 10))
+	hapi=$(cat "$state/hapi.pid")
+	tck=$(getconf CLK_TCK)
+	l0=$(load)
+	h0=$(ticks "$hapi") p0=$(pg_ticks "$state")
+	t=$(WORK_DIR=$run timed "$run/load" "$bin" upload -i "$root" --failure-log "$run/failures.log" --checkpoint-dir "$run/ckpt")
+	h1=$(ticks "$hapi") p1=$(pg_ticks "$state")
+	n=$(sed -n 's/^Successfully uploaded: \([0-9,]*\).*/\1/p' "$run/load.out" | head -1 | tr -d ,)
+	failed=$(sed -n 's/^Failed: \([0-9,]*\).*/\1/p' "$run/load.out" | head -1)
+	printf '| %s | %s | %s s | %.0f | %s | %.2f | %.2f | %s / %s |\n' "$name" "${n:-0}" "$t" "$(echo "${n:-0} / $t" | bc -l)" "${failed:-?}" \
+		"$(echo "($h1 - $h0) * 1000 / $tck / ${n:-1}" | bc -l)" "$(echo "($p1 - $p0) * 1000 / $tck / ${n:-1}" | bc -l)" "$l0" "$(load)"
+}
+
+# condref: Synthea's conditional references left to HAPI, or resolved beforehand.
+condref() {
+	local tx res=$out/condref-resolved r done left
+	tx=$(scripts/synthea -p 30 -f transaction)
+	if [ ! -f "$res/.counts" ]; then
+		rm -rf "$res"
+		resolve_conditional "$tx" "$res" >"$out/condref.counts"
+		mv "$out/condref.counts" "$res/.counts"
+	fi
+	read -r done left <"$res/.counts"
+	echo "Synthea 3.3.0, 30 patients, transaction Bundles; resolved: $done conditional references rewritten to Type/id, $left left; $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD), HAPI FHIR 8.8.0 on PostgreSQL, each row a fresh database"
+	echo
+	echo "| input | written | load | resources/s | failed | HAPI CPU ms/res | PostgreSQL CPU ms/res | load avg before / after |"
+	echo "|---|--:|--:|--:|--:|--:|--:|---|"
+	for r in $(seq "${BUNDLES_ROUNDS:-2}"); do
+		if [ $((r % 2)) = 1 ]; then
+			condrun as-is "$tx"
+			condrun resolved "$res"
+		else
+			condrun resolved "$res"
+			condrun as-is "$tx"
+		fi
+	done
+}
+
 case ${1:-all} in
 synthea) synthea ;;
 hl7) hl7 ;;
 compare) compare ;;
+condref) condref ;;
 all)
 	synthea
 	echo
 	hl7
 	;;
 *)
-	echo "usage: bench/bundles.sh synthea|hl7|compare|all" >&2
+	echo "usage: bench/bundles.sh synthea|hl7|compare|condref|all" >&2
 	exit 2
 	;;
 esac
