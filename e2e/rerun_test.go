@@ -24,6 +24,24 @@ type rerunReport struct {
 	UnchangedFiles int `json:"unchangedFiles"`
 }
 
+// loader returns a function that runs an upload with args (whose
+// --report is report) and returns its output and report; what names the
+// run in a failure.
+func loader(t *testing.T, base, report string, args []string) func(what string) (result, rerunReport) {
+	return func(what string) (result, rerunReport) {
+		t.Helper()
+		r := run(t, fhirSettings(base), args...)
+		if r.code != cli.ExitOK {
+			t.Fatalf("%s: exit %d\n%s\n%s", what, r.code, r.stdout, r.stderr)
+		}
+		var rep rerunReport
+		data, err := os.ReadFile(report)
+		must(t, err)
+		must(t, json.Unmarshal(data, &rep))
+		return r, rep
+	}
+}
+
 // TestRerunSendsOnlyWhatChanged loads MIMIC-shaped data completely, then
 // runs the same upload again: nothing is sent. After one file is added
 // and another changed, the rerun sends exactly those two. A JSON file that
@@ -44,18 +62,7 @@ func TestRerunSendsOnlyWhatChanged(t *testing.T) {
 	tmp := t.TempDir()
 	report := filepath.Join(tmp, "report.json")
 	args := []string{"upload", "-i", dir, "--failure-log", filepath.Join(tmp, "f.log"), "--report", report}
-	load := func(what string) (result, rerunReport) {
-		t.Helper()
-		r := run(t, fhirSettings(bed.FHIRBaseURL), args...)
-		if r.code != cli.ExitOK {
-			t.Fatalf("%s: exit %d\n%s\n%s", what, r.code, r.stdout, r.stderr)
-		}
-		var rep rerunReport
-		data, err := os.ReadFile(report)
-		must(t, err)
-		must(t, json.Unmarshal(data, &rep))
-		return r, rep
-	}
+	load := loader(t, bed.FHIRBaseURL, report, args)
 
 	_, first := load("first load")
 	if first.Landed() != m.Resources || first.Failed != 0 {
@@ -147,18 +154,7 @@ func TestRerunBundles(t *testing.T) {
 	tmp := t.TempDir()
 	report := filepath.Join(tmp, "report.json")
 	args := []string{"upload", "-i", dir, "--failure-log", filepath.Join(tmp, "f.log"), "--report", report, "--checkpoint-dir", tmp}
-	load := func(what string) (result, rerunReport) {
-		t.Helper()
-		r := run(t, fhirSettings(bed.FHIRBaseURL), args...)
-		if r.code != cli.ExitOK {
-			t.Fatalf("%s: exit %d\n%s\n%s", what, r.code, r.stdout, r.stderr)
-		}
-		var rep rerunReport
-		data, err := os.ReadFile(report)
-		must(t, err)
-		must(t, json.Unmarshal(data, &rep))
-		return r, rep
-	}
+	load := loader(t, bed.FHIRBaseURL, report, args)
 
 	if _, first := load("first load"); first.Created != 4 || first.Failed != 0 {
 		t.Fatalf("first load: %d created, %d failed; want 4, 0", first.Created, first.Failed)
