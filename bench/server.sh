@@ -21,10 +21,13 @@ popts[combined]="${popts[synccommit]} ${popts[wal]} ${popts[shbuf]}"
 
 # ticks PID...: utime + stime of the processes, in clock ticks.
 ticks() {
-	local p sum=0
+	local p sum=0 stat
 	for p in "$@"; do
-		[ -r "/proc/$p/stat" ] || continue
-		set -- $(sed 's/.*) //' "/proc/$p/stat")
+		# A process may end between its listing and this read.
+		stat=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+		# shellcheck disable=SC2086 # the fields of /proc/PID/stat
+		set -- $stat
+		[ $# -ge 13 ] || continue
 		sum=$((sum + ${12} + ${13}))
 	done
 	echo $sum
