@@ -36,7 +36,7 @@ results=$out/results.tsv
 rounds=${ROUNDS:-2}
 resources=${RESOURCES:-205000}
 warmup=${WARMUP:-5000}
-analyze_configs=${ANALYZE_CONFIGS:-stock combined}
+analyze_configs=${ANALYZE_CONFIGS-stock combined}
 export HAPI_PORT=${SETTINGS_HAPI_PORT:-22780} PG_PORT=${SETTINGS_PG_PORT:-22732}
 export MINIO_PORT=$((HAPI_PORT + 10)) HAPI_DB=postgres TESTBED_SERVICES=hapi TESTBED_STATE_ROOT=$out/beds
 state=$TESTBED_STATE_ROOT/bed-$HAPI_PORT-$MINIO_PORT
@@ -151,7 +151,7 @@ EOF
 	rate=$(echo "scale=1; $resources_n / $secs" | bc)
 	hcpu=$(echo "scale=1; ($h1 - $h0) / $tck" | bc)
 	pcpu=$(echo "scale=1; ($p1 - $p0) / $tck" | bc)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 		"$round" "$cfg" "$(date -u +%FT%TZ)" "$ok" "$failed" "$rc" "$secs" "$rate" "$hcpu" "$pcpu" "$size" \
 		"$vsecs" "$verdict" "$asecs" "$vasecs" "$averdict" "$la0" "$la1" "$conns" "$idx" \
 		"$(cat "$dir/hapi-settings")" "$pgset" "$vwsecs" >>"$results"
