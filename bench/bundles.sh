@@ -338,7 +338,7 @@ condrun() {
 
 # condref: Synthea's conditional references left to HAPI, or resolved beforehand.
 condref() {
-	local tx res=$out/condref-resolved r done left
+	local tx res=$out/condref-data r done left
 	tx=$(scripts/synthea -p 30 -f transaction)
 	if [ ! -f "$res/.counts" ]; then
 		rm -rf "$res"
