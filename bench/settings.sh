@@ -183,7 +183,7 @@ for r in rows:
     else:
         q = ("-", "-", "-")
     again = r[22] if len(r) > 22 else "-"
-    ver = f"{f(r[11]):.0f}" + (f" ({again}, {r[14]})" if r[14] != "-" else "")
+    ver = (f"{f(r[11]):.0f}" if f(r[11]) is not None else r[11]) + (f" ({again}, {r[14]})" if r[14] != "-" else "")
     print(f"| {r[0]} | {r[1]} | {rate:.0f} | {q[0]} | {r[4]} | {h:.2f} | {q[1]} | {p:.2f} | {q[2]} | {r[10]} | {ver} {r[12]} | {r[16]} -> {r[17]} |")
 print()
 print("| configuration | rate ÷ stock (each round) | HAPI CPU/res ÷ stock | PG CPU/res ÷ stock |")
