@@ -56,6 +56,31 @@ func spooled(t *testing.T, res *Result) (lines []string, others []string) {
 	return lines, others
 }
 
+// expandTree writes files (slash-separated names, under a new folder),
+// lists the folder as upload does and expands it. Close the Result.
+func expandTree(t *testing.T, files map[string]string) *Result {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := source.Dir{Path: dir}.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Expand(context.Background(), list, Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func gz(s string) string {
 	var b bytes.Buffer
 	w := gzip.NewWriter(&b)
@@ -65,7 +90,6 @@ func gz(s string) string {
 }
 
 func TestExpand(t *testing.T) {
-	dir := t.TempDir()
 	files := map[string]string{
 		// A transaction as Synthea writes it: pretty-printed, POST, fullUrl
 		// urn:uuid, a reference forward and one to another file.
@@ -115,23 +139,7 @@ func TestExpand(t *testing.T) {
 		"fhir/parameters.json":    `{"resourceType":"Parameters","parameter":[{"name":"inputFormat","valueString":"application/fhir+ndjson"}]}`,
 		"metadata/Patient.ndjson": `{"resourceType":"Patient","id":"nd1"}` + "\n",
 	}
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	list, err := source.Dir{Path: dir}.List(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Expand(context.Background(), list, Options{TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := expandTree(t, files)
 	defer res.Close()
 	lines, others := spooled(t, res)
 	noID := " with no id: the resource has none, and neither its fullUrl nor its request.url names one (the server would make one up, and a second load would write it again)"
@@ -222,7 +230,6 @@ func TestExpandNoBundles(t *testing.T) {
 // Bundles (blazectl's input) is unpacked, each line a Bundle named
 // file:line; NDJSON files of resources stay as they are.
 func TestExpandBundleLines(t *testing.T) {
-	dir := t.TempDir()
 	tx := func(entries string) string {
 		return `{"resourceType":"Bundle","type":"transaction","entry":[` + entries + `]}`
 	}
@@ -230,23 +237,7 @@ func TestExpandBundleLines(t *testing.T) {
 		tx(`{"resource":{"resourceType":"Observation","id":"o1","subject":{"reference":"urn:uuid:p1"}},"request":{"method":"PUT","url":"Observation/o1"}},{"request":{"method":"GET","url":"Patient/p1"}}`) + "\n" +
 		`{"resourceType":"Bundle","type":"transaction","entry":[{"resou` + "\n" +
 		`{"resourceType":"Patient","id":"p2"}` + "\n"
-	for name, c := range map[string]string{"blaze/bundles.ndjson": content, "Patient.ndjson": `{"resourceType":"Patient","id":"nd"}` + "\n"} {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	list, err := source.Dir{Path: dir}.List(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Expand(context.Background(), list, Options{TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := expandTree(t, map[string]string{"blaze/bundles.ndjson": content, "Patient.ndjson": `{"resourceType":"Patient","id":"nd"}` + "\n"})
 	defer res.Close()
 	lines, others := spooled(t, res)
 	want := []string{
@@ -273,7 +264,6 @@ func TestExpandBundleLines(t *testing.T) {
 func TestExpandStoredBundleNotRewritten(t *testing.T) {
 	inner := `{"resourceType":"Bundle","id":"inner","type":"collection","entry":[{"fullUrl":"urn:uuid:p9","resource":{"resourceType":"Patient","id":"p9"}},` +
 		`{"fullUrl":"urn:uuid:o9","resource":{"resourceType":"Observation","id":"o9","subject":{"reference":"urn:uuid:p9"}}}]}`
-	dir := t.TempDir()
 	files := map[string]string{
 		"outer.json": `{"resourceType":"Bundle","type":"collection","entry":[` +
 			`{"fullUrl":"urn:uuid:p9","resource":{"resourceType":"Patient","id":"p9"}},` +
@@ -281,19 +271,7 @@ func TestExpandStoredBundleNotRewritten(t *testing.T) {
 			`{"fullUrl":"http://ex.org/Bundle/inner","resource":` + inner + `}]}`,
 		"doc.json": `{"resourceType":"Bundle","id":"d","type":"document","entry":[{"resource":{"resourceType":"Composition","id":"c","subject":{"reference":"urn:uuid:p9"}}}]}`,
 	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	list, err := source.Dir{Path: dir}.List(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Expand(context.Background(), list, Options{TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := expandTree(t, files)
 	defer res.Close()
 	lines, _ := spooled(t, res)
 	want := []string{
