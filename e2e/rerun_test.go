@@ -185,3 +185,81 @@ func TestRerunBundles(t *testing.T) {
 			full.Read, full.Created, full.Updated, full.Failed, r.stdout)
 	}
 }
+
+// TestRerunDuplicates: of a Type/id in two files, the later file's is
+// written. When that file changes or leaves the input, a rerun writes
+// the earlier file's although that file did not change; so too after
+// the later occurrence came with a file added since the earlier file's
+// load. The same for Bundle files.
+func TestRerunDuplicates(t *testing.T) {
+	bed := testbed.Default(t)
+	s := server{base: bed.FHIRBaseURL}
+	p := randomID(t)
+	patient := func(id, family string) string {
+		return fmt.Sprintf(`{"resourceType":"Patient","id":"%s","name":[{"family":"%s"}]}`, id, family)
+	}
+	family := func(id string) string {
+		t.Helper()
+		code, body := s.do(t, http.MethodGet, "Patient/"+id, nil, nil)
+		var res struct {
+			Name []struct{ Family string } `json:"name"`
+		}
+		if code != http.StatusOK || json.Unmarshal(body, &res) != nil || len(res.Name) != 1 {
+			t.Fatalf("GET Patient/%s: %d %s", id, code, body)
+		}
+		return res.Name[0].Family
+	}
+	x := p + "-x"
+	dir := writeTree(t, map[string]string{
+		"a/Patient.ndjson": patient(x, "A") + "\n" + patient(p+"-a", "A") + "\n",
+		"b/Patient.ndjson": patient(x, "B") + "\n" + patient(p+"-b", "B") + "\n",
+	})
+	tmp := t.TempDir()
+	report := filepath.Join(tmp, "report.json")
+	args := []string{"upload", "-i", dir, "--failure-log", filepath.Join(tmp, "f.log"), "--report", report, "--checkpoint-dir", tmp}
+	load := loader(t, bed.FHIRBaseURL, report, args)
+	steps := []struct {
+		name   string
+		change func()
+		read   int    // resources the rerun reads
+		want   string // x's family after it
+	}{
+		{"first load", func() {}, 4, "B"},
+		{"b's x gone", func() {
+			must(t, os.WriteFile(filepath.Join(dir, "b", "Patient.ndjson"), []byte(patient(p+"-b", "B")+"\n"), 0o644))
+		}, 3, "A"}, // a again (its x is the one to write now), and b
+		{"c added with an x", func() {
+			must(t, os.WriteFile(filepath.Join(dir, "c.ndjson"), []byte(patient(x, "C")+"\n"), 0o644))
+		}, 1, "C"},
+		{"c gone", func() { must(t, os.Remove(filepath.Join(dir, "c.ndjson"))) }, 2, "A"},
+		{"the same again", func() {}, 0, "A"},
+	}
+	for _, st := range steps {
+		st.change()
+		r, rep := load(st.name)
+		if rep.Read != st.read || rep.Failed != 0 {
+			t.Errorf("%s: %d read, %d failed; want %d, 0\n%s", st.name, rep.Read, rep.Failed, st.read, r.stdout)
+		}
+		if got := family(x); got != st.want {
+			t.Errorf("%s: Patient/%s is %s's; want %s's\n%s", st.name, x, got, st.want, r.stdout)
+		}
+	}
+
+	// Bundles: the later Bundle file's Patient is written; without that
+	// file the earlier one's is.
+	bundle := func(id, family string) string {
+		return `{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:` + id + `","resource":` + patient(id, family) +
+			`,"request":{"method":"POST","url":"Patient"}}]}`
+	}
+	y := p + "-y"
+	bdir := writeTree(t, map[string]string{"a.json": bundle(y, "A"), "b.json": bundle(y, "B")})
+	args = []string{"upload", "-i", bdir, "--failure-log", filepath.Join(tmp, "fb.log"), "--report", report, "--checkpoint-dir", tmp}
+	load = loader(t, bed.FHIRBaseURL, report, args)
+	if _, rep := load("Bundles"); rep.Created != 1 || family(y) != "B" {
+		t.Errorf("Bundles: %d created, Patient/%s is %s's; want 1, B's", rep.Created, y, family(y))
+	}
+	must(t, os.Remove(filepath.Join(bdir, "b.json")))
+	if r, rep := load("Bundles, b.json gone"); rep.Read != 1 || family(y) != "A" {
+		t.Errorf("Bundles, b.json gone: %d read, Patient/%s is %s's; want 1, A's\n%s", rep.Read, y, family(y), r.stdout)
+	}
+}

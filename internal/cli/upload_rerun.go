@@ -11,6 +11,7 @@ import (
 	"github.com/minio-to-fhir/minio-to-fhir/internal/bundle"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/fhir"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/ledger"
+	"github.com/minio-to-fhir/minio-to-fhir/internal/origin"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/plan"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/progress"
 	"github.com/minio-to-fhir/minio-to-fhir/internal/source"
@@ -28,6 +29,11 @@ type rerun struct {
 	// left there (emptied, another server at the same address): then
 	// everything is sent.
 	held bool
+	// skipped are the unchanged files the plan read and does not send,
+	// and dups the plan's word on which occurrence of a repeated id is
+	// written (see record).
+	skipped []plan.File
+	dups    *plan.Analysis
 }
 
 // openRerun reads the ledger for the input's files. A failure log's
@@ -120,7 +126,11 @@ func serverShort(ctx context.Context, cl *fhir.Client, m ledger.Match) (string, 
 // plan read them all, so duplicates and references are judged on the
 // whole input) and says so.
 func (r *rerun) skipUnchanged(p *plan.Plan, out io.Writer) {
-	if r == nil || len(r.match.Unchanged) == 0 {
+	if r == nil {
+		return
+	}
+	r.dups = p.Analysis
+	if len(r.match.Unchanged) == 0 {
 		return
 	}
 	n := 0
@@ -128,6 +138,7 @@ func (r *rerun) skipUnchanged(p *plan.Plan, out io.Writer) {
 		kept := p.Steps[i].Files[:0]
 		for _, f := range p.Steps[i].Files {
 			if _, ok := r.match.Unchanged[f.Name]; ok {
+				r.skipped = append(r.skipped, f)
 				n++
 				continue
 			}
@@ -154,26 +165,42 @@ func (r *rerun) skipUnchanged(p *plan.Plan, out io.Writer) {
 // the tool's own), with the first resource written from it as its
 // sample: a rerun over the same Bundle files sends nothing, and one with
 // a Bundle file changed sends every Bundle entry again.
+//
+// A file with an occurrence of a repeated Type/id that a later one
+// superseded is recorded as such, with this input's key: should the
+// later occurrence change or leave the input, this file's may be the
+// one to write, so it is sent again unless the input is the same. An
+// unchanged file left out of this load that a file of it now supersedes
+// is recorded again, for the same reason.
 func (r *rerun) record(sum *transfer.Summary, sent []plan.File, bundles *bundle.Result) error {
 	if r == nil {
 		return nil
 	}
-	ld := ledger.Load{At: time.Now().UTC(), Landed: map[string]int{}}
+	ld := ledger.Load{At: time.Now().UTC(), Landed: map[string]int{}, Input: ledger.Key(r.files)}
 	listed := map[string]bool{}
 	for _, f := range r.files {
 		listed[f.Name] = true
 	}
 	for _, f := range sent {
 		if listed[f.Name] {
-			ld.Files = append(ld.Files, ledger.File{Name: f.Name, Size: f.Size, Version: f.Version, Sample: f.First})
+			ld.Files = append(ld.Files, ledger.File{Name: f.Name, Size: f.Size, Version: f.Version, Sample: f.First, Superseded: r.dups.Superseded(f.Name)})
+		}
+	}
+	for _, f := range r.skipped {
+		if r.dups.Superseded(f.Name) {
+			rec := r.match.Unchanged[f.Name]
+			rec.Superseded = true
+			ld.Files = append(ld.Files, rec)
 		}
 	}
 	// The Bundle files, and the JSON files that are not FHIR (a
 	// generator's manifest beside the data, with no sample): as read, so
-	// that they do not make every rerun read the input again.
+	// that they do not make every rerun read the input again. Their
+	// entries are sent together, so any one superseded marks them all.
+	bundleDups := r.dups.SupersededAny(origin.CountsEntries)
 	for _, f := range r.files {
 		if sample, ok := bundles.Read[f.Name]; ok {
-			f.Sample = sample
+			f.Sample, f.Superseded = sample, bundleDups && sample != ""
 			ld.Files = append(ld.Files, f)
 		}
 	}

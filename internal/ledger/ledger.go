@@ -27,6 +27,12 @@ type File struct {
 	// Sample is the Type/id of a resource of the file that the load left
 	// on the server (its first), to check that it is still there.
 	Sample string `json:"sample,omitempty"`
+	// Superseded is set when the load did not write every resource of the
+	// file: a later occurrence of the same Type/id in another file was
+	// written instead. Such a file counts as unchanged only for the very
+	// input of that load (Load.Input): once another file changed or left
+	// the input, the occurrence to write may be this file's.
+	Superseded bool `json:"superseded,omitempty"`
 }
 
 // Load is one finished load: when, which files, and the resources of each
@@ -35,6 +41,24 @@ type Load struct {
 	At     time.Time      `json:"at"`
 	Files  []File         `json:"files"`
 	Landed map[string]int `json:"landed"`
+	// Input is the Key of the whole input the load was given (Files are
+	// only those it read).
+	Input string `json:"input,omitempty"`
+}
+
+// Key identifies an input: the name, size and version of each of its
+// files, in any order.
+func Key(files []File) string {
+	lines := make([]string, len(files))
+	for i, f := range files {
+		lines[i] = fmt.Sprintf("%q %d %q", f.Name, f.Size, f.Version)
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for _, ln := range lines {
+		h.Write([]byte(ln + "\n"))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Ledger is the record of the finished loads into one server.
@@ -82,15 +106,33 @@ func (m Match) Since() time.Time {
 	return m.Loads[len(m.Loads)-1].At
 }
 
-// Match tells which of files a finished load read as they are now.
+// Match tells which of files (the whole input) a finished load read as
+// they are now. A file whose load wrote some of its resources' later
+// occurrences instead (File.Superseded) matches only when files are
+// exactly that load's input.
 func (l *Ledger) Match(files []File) Match {
 	m := Match{Unchanged: map[string]File{}}
 	used := map[int]bool{}
+	key := ""
 	for _, f := range files {
-		if i := l.find(f.Name); i >= 0 && l.Loads[i].file(f.Name).same(f) {
-			m.Unchanged[f.Name] = l.Loads[i].file(f.Name)
-			used[i] = true
+		i := l.find(f.Name)
+		if i < 0 {
+			continue
 		}
+		rec := l.Loads[i].file(f.Name)
+		if !rec.same(f) {
+			continue
+		}
+		if rec.Superseded {
+			if key == "" {
+				key = Key(files)
+			}
+			if l.Loads[i].Input != key {
+				continue
+			}
+		}
+		m.Unchanged[f.Name] = rec
+		used[i] = true
 	}
 	for i, ld := range l.Loads {
 		if used[i] {
@@ -127,8 +169,8 @@ func (ld Load) file(name string) File {
 
 // Record adds a finished load and writes the ledger (a new file renamed
 // over the old one, so a crash leaves either). Earlier loads keep only
-// the files this one did not read again; a load left with none is
-// dropped.
+// the files this one does not record again; a load left with none is
+// dropped, its counts of resources left kept in this one.
 func (l *Ledger) Record(ld Load) error {
 	ld.Files = append([]File(nil), ld.Files...)
 	sort.Slice(ld.Files, func(i, j int) bool { return ld.Files[i].Name < ld.Files[j].Name })
@@ -143,6 +185,15 @@ func (l *Ledger) Record(ld Load) error {
 		if len(files) > 0 {
 			old.Files = files
 			kept = append(kept, old)
+			continue
+		}
+		// What it left on the server is still there, though this load
+		// may not have sent it all (an unchanged file recorded again).
+		for t, n := range old.Landed {
+			if ld.Landed == nil {
+				ld.Landed = map[string]int{}
+			}
+			ld.Landed[t] = max(ld.Landed[t], n)
 		}
 	}
 	l.Loads = append(kept, ld)

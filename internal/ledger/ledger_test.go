@@ -112,3 +112,65 @@ func TestLedgerDamaged(t *testing.T) {
 		t.Fatal("a damaged ledger opened without an error")
 	}
 }
+
+// TestLedgerSuperseded: a file some of whose resources a later file
+// superseded counts as unchanged only for the very input of its load;
+// the others as before. A load whose files all move to a later one
+// leaves its counts to it.
+func TestLedgerSuperseded(t *testing.T) {
+	dir := t.TempDir()
+	a := File{Name: "a.ndjson", Size: 10, Version: "t1", Sample: "Patient/1", Superseded: true}
+	b := File{Name: "b.ndjson", Size: 20, Version: "t1", Sample: "Patient/2"}
+	c := File{Name: "c.ndjson", Size: 30, Version: "t1", Sample: "Patient/3"}
+	input := []File{a, b, c}
+	if Key([]File{c, a, b}) != Key(input) {
+		t.Fatal("Key depends on the order of the files")
+	}
+	changedB := b
+	changedB.Version = "t2"
+	if Key([]File{a, changedB, c}) == Key(input) || Key([]File{a, c}) == Key(input) {
+		t.Fatal("Key does not change with a file's version or with a file gone")
+	}
+
+	l, err := Open(dir, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	if err := l.Record(Load{At: t0, Files: input, Landed: map[string]int{"Patient": 30}, Input: Key(input)}); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = Open(dir, "s"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		files []File
+		want  []string
+	}{
+		{"the same input", []File{c, b, a}, []string{"a.ndjson", "b.ndjson", "c.ndjson"}},
+		{"another changed", []File{a, changedB, c}, []string{"c.ndjson"}},
+		{"another gone", []File{a, c}, []string{"c.ndjson"}},
+		{"one added", []File{a, b, c, {Name: "d.ndjson", Size: 1, Version: "t1"}}, []string{"b.ndjson", "c.ndjson"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, names(l.Match(tc.files))); diff != "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+		})
+	}
+
+	// A second load records every file again (a was sent, b and c
+	// recorded as they were): the first load's counts stay.
+	second := []File{a, b, c}
+	if err := l.Record(Load{At: t0.Add(time.Hour), Files: second, Landed: map[string]int{"Patient": 10, "Encounter": 5}, Input: Key(second)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Loads) != 1 {
+		t.Fatalf("%d loads after the second, want 1", len(l.Loads))
+	}
+	if diff := cmp.Diff(map[string]int{"Patient": 30, "Encounter": 5}, l.Loads[0].Landed); diff != "" {
+		t.Errorf("counts (-want +got)\n%s", diff)
+	}
+}

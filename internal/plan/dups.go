@@ -146,9 +146,13 @@ func (a *Analysis) findDuplicates(ctx context.Context, sp *refSpill, repeated []
 		start = end
 	}
 	a.superseded = map[uint64]struct{}{}
+	a.supersededIn = map[string]bool{}
 	for _, o := range occ {
-		if !a.writtenAt(o.key, o.check, a.dupFiles.names[o.file], int(o.line)) {
+		if name := a.dupFiles.names[o.file]; !a.writtenAt(o.key, o.check, name, int(o.line)) {
 			a.superseded[o.ord] = struct{}{}
+			if a.dups[o.key].file != o.file {
+				a.supersededIn[name] = true
+			}
 		}
 	}
 	a.pickExamples(ids)
@@ -244,6 +248,28 @@ func (a *Analysis) Written(typ, id, file string, line int) bool {
 		return true
 	}
 	return a.writtenAt(key, a.checkHash(typ, []byte(id)), file, line)
+}
+
+// Superseded reports whether the file (as the source names it) holds an
+// occurrence of a duplicated id that is not written because another
+// file's is. (Of occurrences within one file, which is written depends
+// on that file alone.)
+func (a *Analysis) Superseded(file string) bool {
+	return a != nil && a.supersededIn[file]
+}
+
+// SupersededAny reports whether any file that match accepts is one that
+// Superseded names.
+func (a *Analysis) SupersededAny(match func(file string) bool) bool {
+	if a == nil {
+		return false
+	}
+	for f := range a.supersededIn {
+		if match(f) {
+			return true
+		}
+	}
+	return false
 }
 
 // isDuplicate reports whether key is that of a duplicated id.

@@ -51,6 +51,8 @@ func TestDuplicates(t *testing.T) {
 		files   map[string]string
 		want    Duplicates
 		written []string
+		// superseded are the files with an occurrence not written.
+		superseded []string
 	}{
 		{
 			name:    "no duplicates",
@@ -62,7 +64,7 @@ func TestDuplicates(t *testing.T) {
 			files: map[string]string{"Patient.ndjson": res("Patient", "a") + res("Patient", "b") + "\n" + res("Patient", "a")},
 			want: Duplicates{IDs: 1, Superseded: 1, Examples: []DuplicateExample{
 				{Resource: "Patient/a", At: []string{"Patient.ndjson:1", "Patient.ndjson:4"}, Occurrences: 2}}},
-			written: []string{"Patient.ndjson:2", "Patient.ndjson:4"},
+			written: []string{"Patient.ndjson:2", "Patient.ndjson:4"}, // a file's own repeats: none superseded by another file
 		},
 		{
 			name: "across files, the lexically last file",
@@ -72,7 +74,8 @@ func TestDuplicates(t *testing.T) {
 			},
 			want: Duplicates{IDs: 1, Differing: 1, Superseded: 1, Examples: []DuplicateExample{
 				{Resource: "Organization/o1", At: []string{"Organization.1690000.ndjson:1", "Organization.ndjson:1"}, Occurrences: 2, Differing: true}}},
-			written: []string{"Organization.1690000.ndjson:2", "Organization.ndjson:1", "Organization.ndjson:2"},
+			written:    []string{"Organization.1690000.ndjson:2", "Organization.ndjson:1", "Organization.ndjson:2"},
+			superseded: []string{"Organization.1690000.ndjson"},
 		},
 		{
 			name: "lexical order of the relative path, subfolders included",
@@ -92,7 +95,8 @@ func TestDuplicates(t *testing.T) {
 				{Resource: "Patient/q", At: []string{"0/deep/Patient.ndjson:1", "b/Patient.0.ndjson.gz:1", "b/Patient.ndjson:1", "b/z/Patient.ndjson:2"}, Occurrences: 4},
 				{Resource: "Patient/p", At: []string{"a.ndjson:1", "a/Patient.ndjson:1", "b/Patient.ndjson:2", "b/z/Patient.ndjson:1"}, Occurrences: 4},
 			}},
-			written: []string{"b/z/Patient.ndjson:1", "b/z/Patient.ndjson:2", "c/Encounter.ndjson:1"},
+			written:    []string{"b/z/Patient.ndjson:1", "b/z/Patient.ndjson:2", "c/Encounter.ndjson:1"},
+			superseded: []string{"0/deep/Patient.ndjson", "a.ndjson", "a/Patient.ndjson", "b/Patient.0.ndjson.gz", "b/Patient.ndjson"},
 		},
 		{
 			name: "identical content, and an example names the first sites and the last",
@@ -137,6 +141,26 @@ func TestDuplicates(t *testing.T) {
 				if diff := cmp.Diff(tt.written, written(t, p)); diff != "" {
 					t.Errorf("written lines (-want +got):\n%s", diff)
 				}
+				var superseded []string
+				for _, st := range p.Steps {
+					for _, f := range st.Files {
+						if p.Analysis.Superseded(f.Name) {
+							superseded = append(superseded, filepath.ToSlash(f.Name))
+						}
+					}
+				}
+				slices.Sort(superseded)
+				if diff := cmp.Diff(tt.superseded, superseded); diff != "" {
+					t.Errorf("files superseded in (-want +got):\n%s", diff)
+				}
+				for _, f := range tt.superseded {
+					if !p.Analysis.SupersededAny(func(name string) bool { return filepath.ToSlash(name) == f }) {
+						t.Errorf("SupersededAny does not find %s", f)
+					}
+				}
+				if p.Analysis.SupersededAny(func(name string) bool { return !slices.Contains(tt.superseded, filepath.ToSlash(name)) }) {
+					t.Error("SupersededAny finds a file not superseded")
+				}
 			})
 		}
 	}
@@ -148,6 +172,9 @@ func TestWrittenNilAndUnseen(t *testing.T) {
 	var a *Analysis
 	if !a.Written("Patient", "a", "Patient.ndjson", 1) {
 		t.Error("nil Analysis: got false, want true")
+	}
+	if a.Superseded("Patient.ndjson") || a.SupersededAny(func(string) bool { return true }) {
+		t.Error("nil Analysis: a file superseded")
 	}
 	files := listDir(t, map[string]string{"Patient.ndjson": res("Patient", "a") + res("Patient", "a")})
 	p, err := Build(context.Background(), files, Options{Order: OrderData})

@@ -38,6 +38,9 @@ type Analysis struct {
 	// superseded holds the ordinals (in the planner's spill) of the
 	// occurrences of duplicated ids that are not written.
 	superseded map[uint64]struct{}
+	// supersededIn names the files that hold such occurrences whose id
+	// another file's occurrence writes.
+	supersededIn map[string]bool
 	// dups holds, by key, the ids that occur more than once: where each
 	// is written (see findDuplicates).
 	dups        map[uint64]dupAt
