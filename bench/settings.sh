@@ -20,7 +20,8 @@
 #
 # Settings (environment): SETTINGS_DIR (/tmp/m2f-settings: data, beds, logs), ROUNDS (2),
 # CONFIGS (all, in this order; each round shuffles them unless SHUFFLE=0), ROUND (a name for
-# the round, so that a round can be continued; default the time; -1, -2... added with ROUNDS > 1), RESOURCES (205000), WARMUP (5000),
+# the round, so that a round can be continued; default the time; -1, -2... added with
+# ROUNDS > 1), RESOURCES (205000), WARMUP (5000),
 # SETTINGS_HAPI_PORT (22780), SETTINGS_PG_PORT (22732), VERIFY (1; 0 skips verify, and
 # ANALYZE_CONFIGS="" its second pass, for a quicker round of load figures). Each round's ratios are to the
 # stock run of the same round.

@@ -29,11 +29,9 @@ type rerun struct {
 	// left there (emptied, another server at the same address): then
 	// everything is sent.
 	held bool
-	// skipped are the unchanged files the plan read and does not send,
-	// and dups the plan's word on which occurrence of a repeated id is
+	// dups is the plan's word on which occurrence of a repeated id is
 	// written (see record).
-	skipped []plan.File
-	dups    *plan.Analysis
+	dups *plan.Analysis
 }
 
 // openRerun reads the ledger for the input's files. A failure log's
@@ -138,7 +136,6 @@ func (r *rerun) skipUnchanged(p *plan.Plan, out io.Writer) {
 		kept := p.Steps[i].Files[:0]
 		for _, f := range p.Steps[i].Files {
 			if _, ok := r.match.Unchanged[f.Name]; ok {
-				r.skipped = append(r.skipped, f)
 				n++
 				continue
 			}
@@ -186,9 +183,8 @@ func (r *rerun) record(sum *transfer.Summary, sent []plan.File, bundles *bundle.
 			ld.Files = append(ld.Files, ledger.File{Name: f.Name, Size: f.Size, Version: f.Version, Sample: f.First, Superseded: r.dups.Superseded(f.Name)})
 		}
 	}
-	for _, f := range r.skipped {
-		if r.dups.Superseded(f.Name) {
-			rec := r.match.Unchanged[f.Name]
+	for name, rec := range r.match.Unchanged {
+		if _, bundle := bundles.Read[name]; !bundle && r.dups.Superseded(name) {
 			rec.Superseded = true
 			ld.Files = append(ld.Files, rec)
 		}
@@ -200,7 +196,7 @@ func (r *rerun) record(sum *transfer.Summary, sent []plan.File, bundles *bundle.
 	bundleDups := r.dups.SupersededAny(origin.CountsEntries)
 	for _, f := range r.files {
 		if sample, ok := bundles.Read[f.Name]; ok {
-			f.Sample, f.Superseded = sample, bundleDups && sample != ""
+			f.Sample, f.Superseded = sample, bundleDups
 			ld.Files = append(ld.Files, f)
 		}
 	}
